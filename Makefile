@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+#   make            libtld.so, libtld.a, the BPF objects, tldtool, examples
+#   make demo       threads publish hints, a BPF consumer shows what it saw
+#   make test       the test suite, against the running kernel
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# `demo` and `test` install the toolchain first (scripts/deps.sh), as root.
+
+VERSION		:= 0.1.0
+SOVERSION	:= 0
+
+O		?= build
+PREFIX		?= /usr/local
+LIBDIR		?= $(PREFIX)/lib
+INCLUDEDIR	?= $(PREFIX)/include
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+TLD_CACHE	?= /var/cache/tld
+UPSTREAM	?= $(O)/upstream
+
+CLANG		?= clang-19
+BPFTOOL		?= bpftool
+CFLAGS		?= -O2 -g
+WARN		:= -Wall -Wextra -Wno-missing-field-initializers
+BASE_CFLAGS	:= -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -MMD -MP $(CFLAGS)
+LIB_CFLAGS	:= $(BASE_CFLAGS) -fPIC -fvisibility=hidden
+BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -I$(O) -Iinclude
+LIBBPF		= $(shell pkg-config --libs libbpf)
+
+LIB_OBJS	:= $(patsubst src/%.c,$(O)/src/%.o,$(wildcard src/*.c))
+BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(wildcard bpf/*.bpf.c))
+TOOL_OBJS	:= $(patsubst tools/%.c,$(O)/tools/%.o,$(wildcard tools/*.c))
+TEST_BPF	:= $(patsubst test/bpf/%.bpf.c,$(O)/test/%.skel.h,$(wildcard test/bpf/*.bpf.c))
+TEST_LIBS	:= $(patsubst test/%.c,$(O)/test/%.so,$(wildcard test/lib*.c))
+TESTS		:= $(patsubst test/%.c,$(O)/test/%,$(filter-out test/harness.c test/lib%.c,$(wildcard test/*.c)))
+EXAMPLES	:= $(patsubst examples/%/,%,$(dir $(wildcard examples/*/Makefile.inc)))
+
+LIBTLD_SO	:= $(O)/libtld.so.$(VERSION)
+LIBTLD_A	:= $(O)/libtld.a
+TLDTOOL		:= $(O)/tldtool
+
+all: lib $(BPF_OBJS) $(TLDTOOL) examples
+
+lib: $(LIBTLD_SO) $(LIBTLD_A) $(O)/libtld.pc
+
+deps:
+	@scripts/deps.sh build
+
+.PHONY: all lib deps demo test tests examples install clean bpffs
+.SECONDARY:
+
+# ---- libtld -------------------------------------------------------------
+
+$(O)/src/%.o: src/%.c | $(O)/src
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(LIBTLD_SO): $(LIB_OBJS) src/libtld.map
+	$(CC) -shared -Wl,-soname,libtld.so.$(SOVERSION) -Wl,--version-script=src/libtld.map \
+		-Wl,-z,defs $(LIB_OBJS) -o $@ -lpthread
+	ln -sf libtld.so.$(VERSION) $(O)/libtld.so.$(SOVERSION)
+	ln -sf libtld.so.$(SOVERSION) $(O)/libtld.so
+
+$(LIBTLD_A): $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(O)/libtld.pc: libtld.pc.in | $(O)
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' $< > $@
+
+# ---- BPF ----------------------------------------------------------------
+
+$(O)/vmlinux.h: | $(O)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp
+	mv $@.tmp $@
+
+BPF_HEADERS	:= $(wildcard include/tld/*.h) $(O)/vmlinux.h
+
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HEADERS) | $(O)/bpf
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/%.skel.h: $(O)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@
+
+# ---- tldtool ------------------------------------------------------------
+
+$(O)/tools/%.o: tools/%.c $(patsubst $(O)/bpf/%.bpf.o,$(O)/%.skel.h,$(BPF_OBJS)) | $(O)/tools
+	$(CC) $(BASE_CFLAGS) -I$(O) -c $< -o $@
+
+$(TLDTOOL): $(TOOL_OBJS) $(LIBTLD_A)
+	$(CC) $(TOOL_OBJS) $(LIBTLD_A) -o $@ $(LIBBPF) -lpthread
+
+# ---- examples -----------------------------------------------------------
+# Each examples/NAME/Makefile.inc adds its programs to EXAMPLE_BINS and
+# names the sources of each object it builds.
+
+$(O)/examples/%.bpf.o: $(BPF_HEADERS) | $(O)/examples
+	$(CLANG) $(BPF_CFLAGS) -c $(filter %.bpf.c,$^) -o $@
+
+$(O)/examples/%.skel.h: $(O)/examples/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@
+
+include $(wildcard examples/*/Makefile.inc)
+
+examples: $(EXAMPLE_BINS)
+
+# ---- tests --------------------------------------------------------------
+
+$(UPSTREAM)/task_local_data.bpf.h:
+	scripts/upstream-tld.sh $(UPSTREAM)
+
+$(O)/test/%.bpf.o: test/bpf/%.bpf.c $(BPF_HEADERS) $(UPSTREAM)/task_local_data.bpf.h | $(O)/test
+	$(CLANG) $(BPF_CFLAGS) -Itest/bpf/shim -I$(UPSTREAM) -c $< -o $@
+
+$(O)/test/%.skel.h: $(O)/test/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@
+
+$(O)/test/harness.o: test/harness.c test/harness.h $(TEST_BPF) | $(O)/test
+	$(CC) $(BASE_CFLAGS) -I$(O)/test -c $< -o $@
+
+$(O)/test/lib%.so: test/lib%.c $(LIBTLD_SO) | $(O)/test
+	$(CC) $(BASE_CFLAGS) -fPIC -shared $< -o $@ -L$(O) -ltld
+
+$(O)/test/%: test/%.c $(O)/test/harness.o $(TEST_BPF) $(LIBTLD_SO) | $(O)/test
+	$(CC) $(BASE_CFLAGS) -I$(O)/test $< $(O)/test/harness.o -o $@ \
+		-L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..' $(LIBBPF) -lpthread -ldl
+
+tests: $(TESTS) $(TEST_LIBS) $(TLDTOOL)
+
+bpffs:
+	@mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+
+test: deps
+	@$(MAKE) --no-print-directory tests bpffs
+	@O=$(O) test/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all bpffs
+	@O=$(O) examples/hints/demo.sh
+
+# ---- install ------------------------------------------------------------
+
+install: lib $(TLDTOOL)
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/tld \
+		$(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(MANDIR)/man8
+	install -m 644 include/tld/*.h $(DESTDIR)$(INCLUDEDIR)/tld/
+	install -m 644 $(LIBTLD_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIBTLD_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libtld.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libtld.so.$(SOVERSION)
+	ln -sf libtld.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libtld.so
+	install -m 644 $(O)/libtld.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 755 $(TLDTOOL) $(DESTDIR)$(SBINDIR)/
+	install -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+
+clean:
+	rm -rf $(O)
+
+$(O) $(O)/src $(O)/bpf $(O)/tools $(O)/test $(O)/examples:
+	mkdir -p $@
+
+-include $(wildcard $(O)/*/*.d)

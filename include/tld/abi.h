@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The tld wire format, ABI v1: the layout user space and BPF programs share.
+ * It is the upstream "task local data" layout, so readers written against
+ * the kernel selftests' task_local_data.bpf.h read it unchanged.
+ *
+ * This header is compiled by gcc for user space and by clang for BPF (after
+ * vmlinux.h). docs/abi.md is the normative text: owners, writers and memory
+ * ordering of every field.
+ */
+#ifndef TLD_ABI_H
+#define TLD_ABI_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#define TLD_ABI_VERSION		1
+
+/* ABI v1 is defined for 4 KiB pages; libtld refuses other page sizes. */
+#define TLD_PAGE_SIZE		4096
+#define TLD_NAME_LEN		62
+#define TLD_KEY_ALIGN		8
+/* Header bytes before the data area: tld_data_u.unused, the cookie. */
+#define TLD_DATA_HDR		8
+#define TLD_DATA_MAX		(TLD_PAGE_SIZE - TLD_DATA_HDR)
+/* One meta page holds a 4-byte header and 64-byte entries. */
+#define TLD_MAX_KEYS		63
+
+#define TLD_ROUND_KEY(size)	(((size) + TLD_KEY_ALIGN - 1) & ~(TLD_KEY_ALIGN - 1))
+
+#ifdef __bpf__
+#ifndef __uptr
+#define __uptr __attribute__((btf_type_tag("uptr")))
+#endif
+#else
+#define __uptr
+#endif
+
+/*
+ * One published key. @size is the key's size in bytes; an entry covered by
+ * tld_meta_u.cnt always has a non-zero size and a NUL-terminated name.
+ */
+struct tld_metadata {
+	char name[TLD_NAME_LEN];
+	__u16 size;
+};
+
+/*
+ * The meta page, one per process image, page-aligned. Entries [0, cnt) are
+ * published and never change; key i's data offset is the sum of
+ * TLD_ROUND_KEY(size) over the entries before it.
+ */
+struct tld_meta_u {
+	__u16 cnt;
+	__u16 size;	/* user space only: data area capacity per thread */
+	struct tld_metadata metadata[TLD_MAX_KEYS];
+};
+
+/*
+ * A thread's data page. Upstream calls the header "unused"; tld stores the
+ * process image's cookie there so that readers can tell a cached offset
+ * from a previous image (after exec) from a current one. Zero means "no
+ * cookie".
+ */
+struct tld_data_u {
+	__u64 unused;
+	char data[TLD_DATA_MAX] __attribute__((aligned(8)));
+};
+
+/*
+ * The task-storage map value, keyed by a pidfd. @data is the page-aligned
+ * address of the thread's data page and @start the in-page offset of the
+ * data area; the kernel turns both pointers into pinned kernel addresses.
+ */
+struct tld_map_value {
+	struct tld_data_u __uptr *data;
+	struct tld_meta_u __uptr *meta;
+	__u16 start;
+};
+
+#ifndef __bpf__
+_Static_assert(sizeof(struct tld_metadata) == 64, "tld_metadata is 64 bytes");
+_Static_assert(TLD_MAX_KEYS == TLD_PAGE_SIZE / sizeof(struct tld_metadata) - 1,
+	       "as many entries as fit a page after the header");
+_Static_assert(sizeof(struct tld_meta_u) <= TLD_PAGE_SIZE, "tld_meta_u fits a page");
+_Static_assert(sizeof(struct tld_data_u) == TLD_PAGE_SIZE, "tld_data_u is a page");
+_Static_assert(sizeof(struct tld_map_value) == 24, "map value is 24 bytes");
+#endif
+
+#endif /* TLD_ABI_H */

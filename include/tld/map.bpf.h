@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The tld task-storage map as BPF objects declare it. tldtool creates it
+ * from this definition, and consumers reuse the pinned map under the same
+ * name, so both sides agree on its BTF. Include after vmlinux.h and
+ * <bpf/bpf_helpers.h>.
+ */
+#ifndef TLD_MAP_BPF_H
+#define TLD_MAP_BPF_H
+
+#include <tld/abi.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tld_map_value);
+} tld_data_map SEC(".maps");
+
+/*
+ * clang emits the pointee of a __uptr pointer as a forward declaration
+ * unless the struct is referenced elsewhere, and the verifier then treats
+ * the field as a scalar. This reference makes it emit both in full.
+ */
+typedef struct tld_uptr_types {
+	struct tld_data_u data[0];
+	struct tld_meta_u meta[0];
+} *tld_uptr_types_t;
+
+static __attribute__((used)) __noinline int tld__btf_anchor(tld_uptr_types_t p)
+{
+	return p != 0;
+}
+
+#endif /* TLD_MAP_BPF_H */

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * tld for BPF programs: read the values threads publish with libtld.
+ *
+ * The calls have the upstream task_local_data.bpf.h shapes, so a program
+ * can switch headers with no other change:
+ *
+ *	struct tld_keys {
+ *		tld_key_t prio;		// one cache slot per key the program reads
+ *	};
+ *
+ *	struct tld_object obj;
+ *	__u64 *prio;
+ *
+ *	if (tld_object_init(task, &obj))
+ *		return 0;		// the task has no tld data
+ *	prio = tld_get_data(&obj, prio, "prio", sizeof(*prio));
+ *	if (prio)
+ *		use(*prio);
+ *
+ * @task may be any task, not only current. A key is resolved by name once
+ * per task and its offset cached in tld_key_map. Whatever user space wrote
+ * in its meta page, a returned pointer p has [p, p + size) inside the
+ * task's data area and inside one published key of at least @size bytes.
+ *
+ * Include after vmlinux.h and <bpf/bpf_helpers.h>; reuse the pinned
+ * tld_data_map (see tld/loader.h) before loading.
+ */
+#ifndef TLD_TLD_BPF_H
+#define TLD_TLD_BPF_H
+
+#include <tld/map.bpf.h>
+
+#ifndef ENODATA
+#define ENODATA		61
+#endif
+#ifndef ENOMEM
+#define ENOMEM		12
+#endif
+#ifndef EINVAL
+#define EINVAL		22
+#endif
+
+#ifndef TLD_KEY_MAP_CREATE_RETRY
+#define TLD_KEY_MAP_CREATE_RETRY 10
+#endif
+
+/*
+ * A key's cache slot for one task. The cookie ties it to the process image
+ * that wrote the meta page, so that offsets cached before an exec are not
+ * used after it.
+ */
+typedef struct {
+	__u32 cookie;
+	__s16 off;	/* > 0: in-page offset of the value; <= 0: -(entries scanned) */
+	__u16 pad;
+} tld_key_t;
+
+/* Defined by the program: one tld_key_t member per key it reads. */
+struct tld_keys;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tld_keys);
+} tld_key_map SEC(".maps");
+
+struct tld_object {
+	struct tld_map_value *data_map;
+	struct tld_keys *key_map;
+	char *data;
+	struct tld_meta_u *meta;
+	__u32 cookie;
+	__u16 start;
+};
+
+static __always_inline __u32 tld_cookie32(__u64 cookie)
+{
+	return (__u32)(cookie ^ (cookie >> 32));
+}
+
+/*
+ * Look up @task's entry. 0, or -ENODATA if the task has no tld data,
+ * -EINVAL if its entry is malformed, -ENOMEM if no key cache can be made.
+ */
+__attribute__((unused))
+static int tld_object_init(struct task_struct *task, struct tld_object *obj)
+{
+	struct tld_map_value *v;
+	struct tld_data_u *data;
+	struct tld_meta_u *meta;
+	__u16 start;
+	int i;
+
+	obj->key_map = NULL;
+	v = bpf_task_storage_get(&tld_data_map, task, 0, 0);
+	obj->data_map = v;
+	if (!v)
+		return -ENODATA;
+	data = v->data;
+	meta = v->meta;
+	if (!data || !meta)
+		return -ENODATA;
+	start = v->start;
+	if (start < TLD_DATA_HDR || start >= TLD_PAGE_SIZE || start % TLD_KEY_ALIGN)
+		return -EINVAL;
+	obj->data = (char *)data;
+	obj->meta = meta;
+	obj->start = start;
+	obj->cookie = tld_cookie32(data->unused);
+
+	bpf_for(i, 0, TLD_KEY_MAP_CREATE_RETRY) {
+		obj->key_map = bpf_task_storage_get(&tld_key_map, task, 0,
+						    BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (obj->key_map)
+			break;
+	}
+	return obj->key_map ? 0 : -ENOMEM;
+}
+
+/*
+ * Scan the entries not yet seen for @name and cache the answer in @k: the
+ * value's in-page offset, or -(entries scanned) if it is absent or too
+ * small. tld_get_data() checks that the value fits the page. The caller
+ * reads @k back rather than a return value, so the verifier need not track
+ * the scan's offsets precisely and the loop converges.
+ */
+static __noinline void __tld_fetch_key(struct tld_object *obj, tld_key_t *k,
+				       const char *name, __u32 size)
+{
+	struct tld_meta_u *meta = obj->meta;
+	__u32 cnt, seen = 0, off = 0, sz;
+	int i;
+
+	if (!meta || !k)
+		return;
+	if (k->cookie == obj->cookie && k->off <= 0)
+		seen = -k->off;
+	cnt = meta->cnt;
+	if (cnt > TLD_MAX_KEYS)
+		cnt = TLD_MAX_KEYS;
+	if (seen >= cnt)
+		goto miss;
+
+	bpf_for(i, 0, cnt) {
+		if (i >= TLD_MAX_KEYS)
+			break;
+		sz = meta->metadata[i].size;
+		if (i >= seen && sz >= size &&
+		    !bpf_strncmp(meta->metadata[i].name, TLD_NAME_LEN, name)) {
+			k->cookie = obj->cookie;
+			k->off = obj->start + off;
+			return;
+		}
+		off += TLD_ROUND_KEY(sz);
+		if (off > TLD_DATA_MAX)
+			break;
+	}
+miss:
+	k->cookie = obj->cookie;
+	k->off = -(__s16)cnt;
+}
+
+/*
+ * A pointer to @task's value of the key @name (a string literal) of @size
+ * bytes (a constant), or NULL. @key names the key's tld_key_t member of
+ * struct tld_keys.
+ */
+#define tld_get_data(obj, key, name, size)					\
+	({									\
+		struct tld_object *__tld_o = (obj);				\
+		tld_key_t *__tld_k = &__tld_o->key_map->key;			\
+		long __tld_off = __tld_k->off;					\
+		void *__tld_p = NULL;						\
+										\
+		if (__tld_k->cookie != __tld_o->cookie || __tld_off <= 0) {	\
+			__tld_fetch_key(__tld_o, __tld_k, name, size);		\
+			__tld_off = __tld_k->off;				\
+		}								\
+		/* Two tests, kept apart: clang would fuse them into one	\
+		 * range check on a copy the verifier cannot tie back. */	\
+		if (__tld_off > 0) {						\
+			barrier_var(__tld_off);					\
+			if (__tld_off <= TLD_PAGE_SIZE - (long)(size))		\
+				__tld_p = __tld_o->data + __tld_off;		\
+		}								\
+		__tld_p;							\
+	})
+
+#endif /* TLD_TLD_BPF_H */

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * A reader written against the kernel selftests' task_local_data.bpf.h,
+ * the header sched_ext schedulers copy, extracted at build time. It knows
+ * nothing of tld: it reuses the pinned map and must read libtld's values.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+/* What the selftests' (and scx's) environment gives the header. */
+#ifndef __uptr
+#define __uptr __attribute__((btf_type_tag("uptr")))
+#endif
+#ifndef likely
+#define likely(x) __builtin_expect(!!(x), 1)
+#endif
+#include "task_local_data.bpf.h"
+
+#include "reader.h"
+
+struct tld_keys {
+	tld_key_t value_static;
+	tld_key_t value_dyn;
+	tld_key_t value_blob;
+	tld_key_t value_late;
+};
+
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct th_compat_result);
+} compat_results SEC(".maps");
+
+__u32 target_tgid;
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(compat_sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	static const struct th_compat_result zero;
+	struct tld_object tld_obj;
+	struct th_compat_result *r;
+	__u64 *v;
+	__u32 tid;
+
+	if (id != TH_NR_GETPGID || bpf_get_current_pid_tgid() >> 32 != target_tgid ||
+	    regs->di != TH_MAGIC << 32)
+		return 0;
+	tid = task->pid;
+	bpf_map_update_elem(&compat_results, &tid, &zero, BPF_NOEXIST);
+	r = bpf_map_lookup_elem(&compat_results, &tid);
+	if (!r)
+		return 0;
+	r->hits++;
+	r->init_err = tld_object_init(task, &tld_obj);
+	if (r->init_err)
+		return 0;
+	v = tld_get_data(&tld_obj, value_static, "test.static", 8);
+	if (v) {
+		r->value_static = *v;
+		r->found |= 1;
+	}
+	v = tld_get_data(&tld_obj, value_dyn, "test.dyn", 8);
+	if (v) {
+		r->value_dyn = *v;
+		r->found |= 2;
+	}
+	v = tld_get_data(&tld_obj, value_blob, "test.blob", 32);
+	if (v) {
+		r->blob_first = v[0];
+		r->blob_last = v[3];
+		r->found |= 4;
+	}
+	v = tld_get_data(&tld_obj, value_late, "compat.late", 8);
+	if (v) {
+		r->value_late = *v;
+		r->found |= 8;
+	} else {
+		r->found &= ~8;
+	}
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * User space is not trusted: this test bypasses libtld, registers its own
+ * meta and data pages for a thread, and writes garbage into them on purpose
+ * (huge counts, unterminated names, huge sizes, bad starts), then random
+ * pages. For every key the BPF reader must return exactly what the lookup
+ * rule of docs/abi.md gives (an independent model below), and a pointer p
+ * only with [p, p + size) inside the data area. Every data word holds its
+ * own page offset, so the value read also proves where BPF read it.
+ *
+ * Checked to fail: dropping the "sz >= size" test in __tld_fetch_key()
+ * makes crafted and random cases disagree with the model; dropping the
+ * alignment test on start in tld_object_init() accepts a misaligned start.
+ * (Out-of-page reads cannot be mutated in: the verifier rejects them.)
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "harness.h"
+
+#define ITERATIONS	3000
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD	O_EXCL
+#endif
+
+static const struct {
+	const char *name;
+	unsigned int size;
+} keys[TH_NKEYS] = {
+	[TH_STATIC] = { "test.static", 8 },	[TH_DYN] = { "test.dyn", 8 },
+	[TH_BLOB] = { "test.blob", 32 },	[TH_DL_KEY] = { "dl.key", 8 },
+	[TH_DL_BIG] = { "dl.big", 1024 },	[TH_K00] = { "k00", 8 },
+	[TH_K31] = { "k31", 8 },		[TH_K62] = { "k62", 8 },
+	[TH_FILL] = { "fill.last", 8 },
+};
+
+static struct tld_meta_u *meta;
+static struct tld_data_u *data;
+static int map_fd, pidfd;
+static struct reader_bpf *reader;
+
+/* The lookup rule, written from the spec: the in-page offset, or -1. */
+static int model(unsigned int start, const char *name, unsigned int size)
+{
+	unsigned int cnt = meta->cnt < TLD_MAX_KEYS ? meta->cnt : TLD_MAX_KEYS;
+	unsigned int i, off = 0, sz;
+
+	for (i = 0; i < cnt; i++) {
+		sz = meta->metadata[i].size;
+		if (sz >= size && !strncmp(meta->metadata[i].name, name, TLD_NAME_LEN))
+			return start + off + size <= TLD_PAGE_SIZE ? (int)(start + off) : -1;
+		off += TLD_ROUND_KEY(sz);
+		if (off > TLD_DATA_MAX)
+			return -1;
+	}
+	return -1;
+}
+
+static bool start_valid(unsigned int start)
+{
+	return start >= TLD_DATA_HDR && start < TLD_PAGE_SIZE && !(start % TLD_KEY_ALIGN);
+}
+
+/* Register the pages with @start and a fresh cookie, read, compare. */
+static void probe(unsigned int start, const char *what)
+{
+	struct tld_map_value v = { .data = data, .meta = meta, .start = start };
+	struct th_result r;
+	int k, want;
+
+	data->unused = ((__u64)rand() << 32 | rand()) | 1;
+	if (bpf_map_update_elem(map_fd, &pidfd, &v, 0))
+		th_fatal("update: %m");
+	th_mark(0);
+	if (!TH_CHECK(th_result(reader, th_gettid(), &r), "%s: BPF saw nothing", what))
+		return;
+	if (!start_valid(start)) {
+		TH_CHECK(r.init_err == -22, "%s: start %u accepted (%d)", what, start, r.init_err);
+		return;
+	}
+	TH_CHECK(r.init_err == 0, "%s: init %d", what, r.init_err);
+	for (k = 0; k < TH_NKEYS; k++) {
+		want = model(start, keys[k].name, keys[k].size);
+		TH_CHECK(r.off[k] == want, "%s: %s at %d, model says %d", what, keys[k].name,
+			 r.off[k], want);
+		if (r.off[k] < 0)
+			continue;
+		TH_CHECK((unsigned int)r.off[k] >= start && r.off[k] + keys[k].size <= TLD_PAGE_SIZE,
+			 "%s: %s at %d escapes the data area", what, keys[k].name, r.off[k]);
+		TH_CHECK(r.head[k] == (__u64)r.off[k] &&
+			 r.tail[k] == (__u64)r.off[k] + keys[k].size - 8,
+			 "%s: %s read from elsewhere (%llu)", what, keys[k].name, r.head[k]);
+	}
+}
+
+static void entry(int i, const char *name, unsigned int size)
+{
+	memset(meta->metadata[i].name, 0, TLD_NAME_LEN);
+	strncpy(meta->metadata[i].name, name, TLD_NAME_LEN);
+	meta->metadata[i].size = size;
+}
+
+static void crafted(void)
+{
+	int i;
+
+	/* Everything at its maximum and nothing terminated. */
+	memset(meta, 'x', TLD_PAGE_SIZE);
+	meta->cnt = 0xffff;
+	for (i = 0; i < TLD_MAX_KEYS; i++)
+		meta->metadata[i].size = 0xffff;
+	probe(TLD_DATA_HDR, "all garbage");
+
+	/* A wanted name after entries that already fill the page. */
+	memset(meta, 0, TLD_PAGE_SIZE);
+	entry(0, "big", 4000);
+	entry(1, "big2", 4000);
+	entry(2, "test.static", 8);
+	meta->cnt = 3;
+	probe(TLD_DATA_HDR, "past the data area");
+
+	/* The right name with too small a size, then a valid one. */
+	entry(0, "test.static", 4);
+	entry(1, "test.dyn", 8);
+	meta->cnt = 2;
+	probe(TLD_DATA_HDR, "size too small");
+
+	/* A key ending exactly at the page end, and one 8 bytes too far. */
+	entry(0, "fill.last", 8);
+	entry(1, "test.blob", 32);
+	meta->cnt = 2;
+	probe(TLD_PAGE_SIZE - 8, "last word");
+	probe(TLD_PAGE_SIZE - 32, "blob over the end");
+
+	/* A count larger than the page holds, entries all valid. */
+	for (i = 0; i < TLD_MAX_KEYS; i++)
+		entry(i, i == 62 ? "k62" : "pad", 8);
+	meta->cnt = 1000;
+	probe(TLD_DATA_HDR, "count past 63");
+
+	/* Starts the reader must refuse. */
+	probe(0, "start 0");
+	probe(4, "start inside the header");
+	probe(TLD_DATA_HDR + 3, "misaligned start");
+	probe(TLD_PAGE_SIZE, "start at the page end");
+}
+
+static void random_meta(void)
+{
+	unsigned int i, n;
+
+	memset(meta, 0, TLD_PAGE_SIZE);
+	n = rand() % 8 ? rand() % (TLD_MAX_KEYS + 2) : rand() % 0x10000;
+	meta->cnt = n;
+	for (i = 0; i < TLD_MAX_KEYS; i++) {
+		if (rand() % 3)
+			entry(i, keys[rand() % TH_NKEYS].name, keys[rand() % TH_NKEYS].size);
+		else
+			memset(meta->metadata[i].name, 'a' + rand() % 3, TLD_NAME_LEN);
+		switch (rand() % 4) {
+		case 0: meta->metadata[i].size = rand() % 0x10000; break;
+		case 1: meta->metadata[i].size = rand() % 64; break;
+		default: break;
+		}
+	}
+}
+
+int main(void)
+{
+	unsigned int start;
+	struct th_map map;
+	int i;
+
+	th_map_create(&map, NULL);
+	reader = th_reader_load();
+	map_fd = bpf_obj_get(map.path);
+	pidfd = syscall(SYS_pidfd_open, th_gettid(), PIDFD_THREAD);
+	meta = mmap(NULL, TLD_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	data = mmap(NULL, TLD_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map_fd < 0 || pidfd < 0 || meta == MAP_FAILED || data == MAP_FAILED)
+		th_fatal("setup: %m");
+	for (i = 0; i < TLD_PAGE_SIZE / 8; i++)
+		((__u64 *)data)[i] = i * 8;
+
+	srand(1);
+	crafted();
+	for (i = 0; i < ITERATIONS; i++) {
+		random_meta();
+		start = rand() % 16 ? TLD_DATA_HDR + 8 * (rand() % 64) : rand() % TLD_PAGE_SIZE;
+		probe(start, "random");
+	}
+
+	th_reader_destroy(reader);
+	th_map_remove(&map);
+	th_done();
+}

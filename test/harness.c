@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <dlfcn.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <tld/loader.h>
+
+#include "harness.h"
+#include "reader.skel.h"
+
+_Static_assert(SYS_getpgid == TH_NR_GETPGID, "the reader watches getpgid");
+
+static int th_failures;
+
+bool th_check(bool ok, const char *file, int line, const char *expr, const char *fmt, ...)
+{
+	va_list args;
+
+	if (ok)
+		return true;
+	__atomic_fetch_add(&th_failures, 1, __ATOMIC_RELAXED);
+	fprintf(stderr, "FAIL %s:%d: %s: ", file, line, expr);
+	va_start(args, fmt);
+	vfprintf(stderr, fmt, args);
+	va_end(args);
+	fputc('\n', stderr);
+	return false;
+}
+
+void th_fatal(const char *fmt, ...)
+{
+	va_list args;
+
+	fputs("FATAL: ", stderr);
+	va_start(args, fmt);
+	vfprintf(stderr, fmt, args);
+	va_end(args);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+void th_skip(const char *fmt, ...)
+{
+	va_list args;
+
+	fputs("SKIP: ", stdout);
+	va_start(args, fmt);
+	vprintf(fmt, args);
+	va_end(args);
+	putchar('\n');
+	exit(TH_EXIT_SKIP);
+}
+
+void th_done(void)
+{
+	exit(th_failures ? 1 : 0);
+}
+
+pid_t th_gettid(void)
+{
+	return syscall(SYS_gettid);
+}
+
+void th_mark(pid_t tid)
+{
+	syscall(SYS_getpgid, (long)(TH_MAGIC << 32 | (__u32)tid));
+}
+
+const char *th_exe(void)
+{
+	static char exe[PATH_MAX];
+	ssize_t n;
+
+	if (exe[0])
+		return exe;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		th_fatal("readlink /proc/self/exe: %s", strerror(errno));
+	exe[n] = '\0';
+	return exe;
+}
+
+const char *th_build_dir(void)
+{
+	static char dir[PATH_MAX];
+	char exe[PATH_MAX];
+
+	if (!dir[0]) {
+		snprintf(exe, sizeof(exe), "%s", th_exe());
+		snprintf(dir, sizeof(dir), "%s/..", dirname(exe));
+	}
+	return dir;
+}
+
+int th_tldtool(const char *args, char *out, size_t out_len)
+{
+	char cmd[PATH_MAX + 1024];
+	size_t n = 0;
+	FILE *p;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "%s/tldtool %s 2>&1", th_build_dir(), args);
+	p = popen(cmd, "r");
+	if (!p)
+		th_fatal("popen %s: %s", cmd, strerror(errno));
+	if (out && out_len) {
+		n = fread(out, 1, out_len - 1, p);
+		out[n] = '\0';
+	} else {
+		while (fgetc(p) != EOF)
+			;
+	}
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+void th_map_create(struct th_map *m, const char *tldtool_args)
+{
+	char args[512], out[1024];
+
+	snprintf(m->dir, sizeof(m->dir), "/sys/fs/bpf/tld-test/%s-%d",
+		 program_invocation_short_name, getpid());
+	snprintf(m->path, sizeof(m->path), "%s/tld_data_map", m->dir);
+	snprintf(args, sizeof(args), "--path %s map create %s", m->path,
+		 tldtool_args ? tldtool_args : "");
+	if (th_tldtool(args, out, sizeof(out)))
+		th_fatal("tldtool %s: %s", args, out);
+	setenv("TLD_MAP_PATH", m->path, 1);
+}
+
+void th_map_remove(struct th_map *m)
+{
+	unlink(m->path);
+	rmdir(m->dir);
+	rmdir("/sys/fs/bpf/tld-test");
+}
+
+struct reader_bpf *th_reader_load(void)
+{
+	struct reader_bpf *r;
+	int err;
+
+	r = reader_bpf__open();
+	if (!r)
+		th_fatal("open reader: %s", strerror(errno));
+	err = tld_loader_reuse_map(r->obj, NULL);
+	if (!err)
+		err = reader_bpf__load(r);
+	if (!err)
+		err = reader_bpf__attach(r);
+	if (err)
+		th_fatal("load reader: %s", strerror(-err));
+	r->bss->target_tgid = getpid();
+	return r;
+}
+
+void th_reader_destroy(struct reader_bpf *r)
+{
+	reader_bpf__destroy(r);
+}
+
+void th_reader_watch_publish(struct reader_bpf *r)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = "tld_entry_write");
+	struct bpf_link *link;
+	Dl_info info;
+
+	if (!dladdr((void *)tld_create_key, &info))
+		th_fatal("dladdr: where is libtld?");
+	link = bpf_program__attach_uprobe_opts(r->progs.th_entry_write, getpid(),
+					       info.dli_fname, 0, &opts);
+	if (!link)
+		th_fatal("uprobe on %s:tld_entry_write: %s", info.dli_fname, strerror(errno));
+	r->links.th_entry_write = link;
+}
+
+void th_reader_publish(struct reader_bpf *r, struct th_publish *out)
+{
+	*out = r->bss->publish;
+}
+
+bool th_result(struct reader_bpf *r, pid_t tid, struct th_result *out)
+{
+	__u32 key = tid;
+
+	return !bpf_map__lookup_elem(r->maps.results, &key, sizeof(key), out, sizeof(*out), 0);
+}
+
+static pthread_mutex_t th_msg_lock = PTHREAD_MUTEX_INITIALIZER;
+static char th_msgs[8192];
+
+static int th_collect(const char *fmt, va_list args)
+{
+	size_t n;
+
+	pthread_mutex_lock(&th_msg_lock);
+	n = strlen(th_msgs);
+	vsnprintf(th_msgs + n, sizeof(th_msgs) - n, fmt, args);
+	pthread_mutex_unlock(&th_msg_lock);
+	return 0;
+}
+
+void th_capture(void)
+{
+	tld_set_print(th_collect);
+}
+
+int th_captured_count(const char *needle)
+{
+	const char *p;
+	int n = 0;
+
+	pthread_mutex_lock(&th_msg_lock);
+	for (p = strstr(th_msgs, needle); p; p = strstr(p + 1, needle))
+		n++;
+	if (!n)
+		fprintf(stderr, "messages so far: %s\n", th_msgs[0] ? th_msgs : "(none)");
+	th_msgs[0] = '\0';
+	pthread_mutex_unlock(&th_msg_lock);
+	return n;
+}
+
+bool th_captured(const char *needle)
+{
+	return th_captured_count(needle) > 0;
+}

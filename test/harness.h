@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What every test program shares: a private pinned map made by tldtool,
+ * the reader BPF program, the trigger, checks and the exit status
+ * (0 pass, 77 skip, 1 fail) that test/run.sh counts.
+ */
+#ifndef TH_HARNESS_H
+#define TH_HARNESS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <linux/types.h>
+#include <tld/tld.h>
+
+#include "bpf/reader.h"
+
+#define TH_EXIT_SKIP	77
+
+#define TH_CHECK(cond, ...) th_check(!!(cond), __FILE__, __LINE__, #cond, __VA_ARGS__)
+
+__attribute__((format(printf, 5, 6)))
+bool th_check(bool ok, const char *file, int line, const char *expr, const char *fmt, ...);
+/* Exit now: the test cannot go on. */
+__attribute__((noreturn, format(printf, 1, 2)))
+void th_fatal(const char *fmt, ...);
+__attribute__((noreturn, format(printf, 1, 2)))
+void th_skip(const char *fmt, ...);
+/* Exit with the verdict of all checks so far. */
+__attribute__((noreturn))
+void th_done(void);
+
+pid_t th_gettid(void);
+/* This test program's path, and the build directory ($O). */
+const char *th_exe(void);
+const char *th_build_dir(void);
+/* Run the built tldtool with @args; returns its exit status. */
+int th_tldtool(const char *args, char *out, size_t out_len);
+
+/* A map for this test only; TLD_MAP_PATH names it. */
+struct th_map {
+	char dir[128];
+	char path[160];
+};
+void th_map_create(struct th_map *m, const char *tldtool_args);
+void th_map_remove(struct th_map *m);
+
+/* The reader BPF program, attached, with tld_data_map reused. */
+struct reader_bpf;
+struct reader_bpf *th_reader_load(void);
+void th_reader_destroy(struct reader_bpf *r);
+/* Also watch every meta entry write of this process (struct th_publish). */
+void th_reader_watch_publish(struct reader_bpf *r);
+void th_reader_publish(struct reader_bpf *r, struct th_publish *out);
+/* What the reader recorded for @tid; false if nothing. */
+bool th_result(struct reader_bpf *r, pid_t tid, struct th_result *out);
+/* Trigger the readers: read @tid's data, or the caller's for 0. */
+void th_mark(pid_t tid);
+
+/* Collect libtld's messages instead of printing them. */
+void th_capture(void);
+/* Whether a collected message contains @needle; clears them. */
+bool th_captured(const char *needle);
+/* How many times @needle was collected; clears them. */
+int th_captured_count(const char *needle);
+
+#endif

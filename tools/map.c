@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * tldtool map create | show: the pinned map outlives every consumer, so
+ * that reloading a scheduler keeps every thread's registration.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "../src/internal.h"
+#include "tld_map.skel.h"
+#include "tldtool.h"
+
+#define BPFFS_ROOT	"/sys/fs/bpf"
+
+/* Mount the bpffs if @path would live under an unmounted /sys/fs/bpf. */
+static int bpffs_ensure(const char *path)
+{
+	if (tld_on_bpffs(path))
+		return 0;
+	if (strncmp(path, BPFFS_ROOT "/", strlen(BPFFS_ROOT "/")))
+		return tldtool_err(0, "%s is not on a bpffs mount", path);
+	if (mount("bpf", BPFFS_ROOT, "bpf", 0, NULL))
+		return tldtool_err(errno, "cannot mount a bpffs at %s", BPFFS_ROOT);
+	return 0;
+}
+
+static int mkdir_parents(const char *path)
+{
+	char dir[PATH_MAX];
+	char *p;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (p = strchr(dir + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			return tldtool_err(errno, "cannot create %s", dir);
+		*p = '/';
+	}
+	return 0;
+}
+
+/* Whether the running kernel knows __uptr fields (enum btf_field_type). */
+static bool kernel_has_uptr(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_type *t;
+	const struct btf_enum *e;
+	bool found = false;
+	__u32 id, n;
+	int i;
+
+	if (!btf)
+		return false;
+	n = btf__type_cnt(btf);
+	for (id = 1; id < n && !found; id++) {
+		t = btf__type_by_id(btf, id);
+		if (!btf_is_enum(t))
+			continue;
+		e = btf_enum(t);
+		for (i = 0; i < btf_vlen(t) && !found; i++)
+			found = !strcmp(btf__name_by_offset(btf, e[i].name_off), "BPF_UPTR");
+	}
+	btf__free(btf);
+	return found;
+}
+
+static int parse_mode(const char *s, mode_t *mode)
+{
+	char *end;
+	long v;
+
+	if (!s) {
+		*mode = 0600;
+		return 0;
+	}
+	v = strtol(s, &end, 8);
+	if (*end || v < 0 || v > 0777)
+		return tldtool_err(0, "--mode %s is not an octal mode like 0660", s);
+	*mode = v;
+	return 0;
+}
+
+static int parse_group(const char *s, gid_t *gid)
+{
+	struct group *gr;
+	char *end;
+	long v;
+
+	*gid = (gid_t)-1;
+	if (!s)
+		return 0;
+	v = strtol(s, &end, 10);
+	if (!*end && v >= 0) {
+		*gid = v;
+		return 0;
+	}
+	gr = getgrnam(s);
+	if (!gr)
+		return tldtool_err(0, "--group %s: no such group", s);
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+static int pin_mode(const char *path, mode_t mode)
+{
+	if (chmod(path, mode))
+		return tldtool_err(errno, "cannot set mode %04o on %s", mode, path);
+	return 0;
+}
+
+static int pin_group(const char *path, gid_t gid)
+{
+	if (chown(path, -1, gid))
+		return tldtool_err(errno, "cannot set group %u on %s", gid, path);
+	return 0;
+}
+
+/* The exec cleanup link lives beside the map. */
+static void exec_link_path(const char *map_path, char *buf, size_t len)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", map_path);
+	snprintf(buf, len, "%s/tld_exec", dirname(dir));
+}
+
+/* 1: a valid tld map is pinned at @path and kept; 0: the path is free. */
+static int map_existing(const struct tldtool *t, const char *path, const char *exec_path)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(path, &st))
+		return 0;
+	fd = t->force ? -1 : tld_map_open(path);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	if (!t->force) {
+		tldtool_err(0, "%s holds something else; --force replaces it", path);
+		return -1;
+	}
+	if (unlink(path) || (unlink(exec_path) && errno != ENOENT)) {
+		tldtool_err(errno, "cannot remove %s or %s", path, exec_path);
+		return -1;
+	}
+	return 0;
+}
+
+static int exec_link_pin(struct tld_map_bpf *skel, const char *exec_path)
+{
+	struct bpf_link *link;
+	int err;
+
+	if (!access(exec_path, F_OK))
+		return 0;
+	link = bpf_program__attach(skel->progs.tld_exec);
+	if (!link)
+		return tldtool_err(errno, "cannot attach the exec cleanup program");
+	err = bpf_link__pin(link, exec_path);
+	bpf_link__destroy(link);
+	if (err)
+		return tldtool_err(err, "cannot pin the exec cleanup link at %s", exec_path);
+	return 0;
+}
+
+/* Create the map (or reuse the kept one) and make sure the exec link is there. */
+static int map_install(const char *path, const char *exec_path, bool kept)
+{
+	struct tld_map_bpf *skel;
+	int fd, err = 0;
+
+	skel = tld_map_bpf__open();
+	if (!skel)
+		return tldtool_err(errno, "cannot open the map object");
+	if (kept) {
+		fd = bpf_obj_get(path);
+		err = fd < 0 ? -errno : bpf_map__reuse_fd(skel->maps.tld_data_map, fd);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!err && tld_map_bpf__load(skel))
+		err = tldtool_err(errno, "cannot load the map object (it needs CAP_BPF)");
+	else if (err)
+		err = tldtool_err(err, "cannot reuse the map at %s", path);
+	if (!err && !kept && bpf_map__pin(skel->maps.tld_data_map, path))
+		err = tldtool_err(errno, "cannot pin the map at %s", path);
+	if (!err)
+		err = exec_link_pin(skel, exec_path);
+	tld_map_bpf__destroy(skel);
+	return err;
+}
+
+static int map_create(struct tldtool *t)
+{
+	const char *path = tldtool_map_path(t);
+	char exec_path[PATH_MAX];
+	struct utsname uts;
+	mode_t mode = 0600;
+	gid_t gid = (gid_t)-1;
+	int kept;
+
+	if (parse_mode(t->mode, &mode) || parse_group(t->group, &gid))
+		return TLDTOOL_USAGE;
+	if (bpffs_ensure(path))
+		return TLDTOOL_ERROR;
+	if (!kernel_has_uptr()) {
+		uname(&uts);
+		return tldtool_err(0, "kernel %s lacks task-storage __uptr support (BPF_UPTR): tld needs Linux 6.13 or later",
+				   uts.release);
+	}
+	exec_link_path(path, exec_path, sizeof(exec_path));
+	kept = map_existing(t, path, exec_path);
+	if (kept < 0)
+		return TLDTOOL_ERROR;
+	if ((!kept && mkdir_parents(path)) || map_install(path, exec_path, kept))
+		return TLDTOOL_ERROR;
+	/* A kept map keeps its mode and group unless new ones are given. */
+	if ((!kept || t->mode) && pin_mode(path, mode))
+		return TLDTOOL_ERROR;
+	if (t->group && pin_group(path, gid))
+		return TLDTOOL_ERROR;
+	if (!t->json)
+		printf("%s tld map %s (mode %04o)\n", kept ? "kept" : "created", path, mode);
+	return TLDTOOL_OK;
+}
+
+static const char *user_name(uid_t uid)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	return pw ? pw->pw_name : "?";
+}
+
+static const char *group_name(gid_t gid)
+{
+	struct group *gr = getgrgid(gid);
+
+	return gr ? gr->gr_name : "?";
+}
+
+static void map_show_print(struct tldtool *t, const char *path, const struct bpf_map_info *info,
+			   const struct stat *st, int count_err, unsigned long long entries)
+{
+	if (t->json) {
+		json_object_start(&t->j, NULL);
+		json_str(&t->j, "path", path);
+		json_uint(&t->j, "id", info->id);
+		json_uint(&t->j, "abi", TLD_ABI_VERSION);
+		json_uint(&t->j, "btf_id", info->btf_id);
+		json_uint(&t->j, "mode", st->st_mode & 07777);
+		json_uint(&t->j, "uid", st->st_uid);
+		json_uint(&t->j, "gid", st->st_gid);
+		if (!count_err)
+			json_uint(&t->j, "entries", entries);
+		json_object_end(&t->j);
+		return;
+	}
+	printf("%s: tld map id %u, ABI v%d, btf id %u\n", path, info->id, TLD_ABI_VERSION,
+	       info->btf_id);
+	printf("\tmode %04o  owner %s  group %s\n", st->st_mode & 07777,
+	       user_name(st->st_uid), group_name(st->st_gid));
+	if (count_err)
+		printf("\tentries: unknown (%s)\n", strerror(-count_err));
+	else
+		printf("\tentries %llu\n", entries);
+}
+
+static int map_show(struct tldtool *t)
+{
+	const char *path = tldtool_map_path(t);
+	unsigned long long entries = 0;
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	struct stat st;
+	int fd, err;
+
+	fd = tld_map_open(path);
+	if (fd < 0)
+		return TLDTOOL_ERROR;
+	if (bpf_map_get_info_by_fd(fd, &info, &len) || stat(path, &st)) {
+		close(fd);
+		return tldtool_err(errno, "cannot query %s", path);
+	}
+	err = tldtool_count_entries(fd, &entries);
+	if (err == -EPERM)
+		tldtool_err(err, "counting entries needs CAP_BPF and CAP_PERFMON");
+	map_show_print(t, path, &info, &st, err, entries);
+	close(fd);
+	return TLDTOOL_OK;
+}
+
+int tldtool_map(struct tldtool *t, int argc, char **argv)
+{
+	if (argc == 1 && !strcmp(argv[0], "create"))
+		return map_create(t);
+	if (argc == 1 && !strcmp(argv[0], "show"))
+		return map_show(t);
+	tldtool_err(0, "usage: tldtool map create|show (see tldtool --help)");
+	return TLDTOOL_USAGE;
+}

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* tldtool: create the tld map and look at what threads publish. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../src/internal.h"
+#include "tldtool.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: tldtool [OPTIONS] map create [--mode MODE] [--group GROUP] [--force]\n"
+		"       tldtool [OPTIONS] map show\n"
+		"\n"
+		"Options:\n"
+		"  --path PATH   the pinned map (default: $TLD_MAP_PATH, else %s)\n"
+		"  -j, --json    JSON output\n"
+		"  -p, --pretty  indented JSON output (implies --json)\n"
+		"  -h, --help    this text\n"
+		"  -V, --version the version\n",
+		TLD_DEFAULT_MAP_PATH);
+}
+
+int tldtool_err(int err, const char *fmt, ...)
+{
+	va_list args;
+
+	fputs("tldtool: ", stderr);
+	va_start(args, fmt);
+	vfprintf(stderr, fmt, args);
+	va_end(args);
+	if (err)
+		fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
+	fputc('\n', stderr);
+	return TLDTOOL_ERROR;
+}
+
+const char *tldtool_map_path(const struct tldtool *t)
+{
+	return t->path ? t->path : tld_map_default_path();
+}
+
+static const struct option tldtool_options[] = {
+	{ "path",	required_argument,	NULL, 'P' },
+	{ "mode",	required_argument,	NULL, 'm' },
+	{ "group",	required_argument,	NULL, 'g' },
+	{ "force",	no_argument,		NULL, 'f' },
+	{ "json",	no_argument,		NULL, 'j' },
+	{ "pretty",	no_argument,		NULL, 'p' },
+	{ "help",	no_argument,		NULL, 'h' },
+	{ "version",	no_argument,		NULL, 'V' },
+	{ 0 }
+};
+
+int main(int argc, char **argv)
+{
+	struct tldtool t = { 0 };
+	bool pretty = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "jphV", tldtool_options, NULL)) != -1) {
+		switch (c) {
+		case 'P': t.path = optarg; break;
+		case 'm': t.mode = optarg; break;
+		case 'g': t.group = optarg; break;
+		case 'f': t.force = true; break;
+		case 'p': pretty = true; /* fall through */
+		case 'j': t.json = true; break;
+		case 'h': usage(stdout); return TLDTOOL_OK;
+		case 'V': printf("tldtool %d.%d (tld ABI v%d)\n", TLD_VERSION_MAJOR,
+				 TLD_VERSION_MINOR, TLD_ABI_VERSION);
+			  return TLDTOOL_OK;
+		default: usage(stderr); return TLDTOOL_USAGE;
+		}
+	}
+	json_init(&t.j, stdout, pretty);
+	argc -= optind;
+	argv += optind;
+	if (argc >= 1 && !strcmp(argv[0], "map"))
+		return tldtool_map(&t, argc - 1, argv + 1);
+	usage(stderr);
+	return TLDTOOL_USAGE;
+}
