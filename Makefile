@@ -22,6 +22,8 @@ UPSTREAM	?= $(O)/upstream
 CLANG		?= clang-19
 BPFTOOL		?= bpftool
 CFLAGS		?= -O2 -g
+LDFLAGS		?=
+ASAN_FLAGS	:= -O1 -g -fsanitize=address -fno-omit-frame-pointer
 WARN		:= -Wall -Wextra -Wno-missing-field-initializers
 BASE_CFLAGS	:= -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -MMD -MP $(CFLAGS)
 LIB_CFLAGS	:= $(BASE_CFLAGS) -fPIC -fvisibility=hidden
@@ -33,6 +35,7 @@ BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(wildcard bpf/*.bpf.c))
 TOOL_OBJS	:= $(patsubst tools/%.c,$(O)/tools/%.o,$(wildcard tools/*.c))
 TEST_BPF	:= $(patsubst test/bpf/%.bpf.c,$(O)/test/%.skel.h,$(wildcard test/bpf/*.bpf.c))
 TEST_LIBS	:= $(patsubst test/%.c,$(O)/test/%.so,$(wildcard test/lib*.c))
+FUZZERS		:= $(patsubst test/fuzz/%.c,$(O)/fuzz/%,$(wildcard test/fuzz/*_fuzz.c))
 TESTS		:= $(patsubst test/%.c,$(O)/test/%,$(filter-out test/harness.c test/lib%.c,$(wildcard test/*.c)))
 EXAMPLES	:= $(patsubst examples/%/,%,$(dir $(wildcard examples/*/Makefile.inc)))
 
@@ -47,7 +50,7 @@ lib: $(LIBTLD_SO) $(LIBTLD_A) $(O)/libtld.pc
 deps:
 	@scripts/deps.sh build
 
-.PHONY: all lib deps demo test tests examples install clean bpffs
+.PHONY: all lib deps demo test tests asan-tests fuzzers examples install clean bpffs
 .SECONDARY:
 
 # ---- libtld -------------------------------------------------------------
@@ -57,7 +60,7 @@ $(O)/src/%.o: src/%.c | $(O)/src
 
 $(LIBTLD_SO): $(LIB_OBJS) src/libtld.map
 	$(CC) -shared -Wl,-soname,libtld.so.$(SOVERSION) -Wl,--version-script=src/libtld.map \
-		-Wl,-z,defs $(LIB_OBJS) -o $@ -lpthread
+		-Wl,-z,defs $(LDFLAGS) $(LIB_OBJS) -o $@ -lpthread
 	ln -sf libtld.so.$(VERSION) $(O)/libtld.so.$(SOVERSION)
 	ln -sf libtld.so.$(SOVERSION) $(O)/libtld.so
 
@@ -87,7 +90,7 @@ $(O)/tools/%.o: tools/%.c $(patsubst $(O)/bpf/%.bpf.o,$(O)/%.skel.h,$(BPF_OBJS))
 	$(CC) $(BASE_CFLAGS) -I$(O) -c $< -o $@
 
 $(TLDTOOL): $(TOOL_OBJS) $(LIBTLD_A)
-	$(CC) $(TOOL_OBJS) $(LIBTLD_A) -o $@ $(LIBBPF) -lpthread
+	$(CC) $(LDFLAGS) $(TOOL_OBJS) $(LIBTLD_A) -o $@ $(LIBBPF) -lpthread
 
 # ---- examples -----------------------------------------------------------
 # Each examples/NAME/Makefile.inc adds its programs to EXAMPLE_BINS and
@@ -118,19 +121,32 @@ $(O)/test/harness.o: test/harness.c test/harness.h $(TEST_BPF) | $(O)/test
 	$(CC) $(BASE_CFLAGS) -I$(O)/test -c $< -o $@
 
 $(O)/test/lib%.so: test/lib%.c $(LIBTLD_SO) | $(O)/test
-	$(CC) $(BASE_CFLAGS) -fPIC -shared $< -o $@ -L$(O) -ltld
+	$(CC) $(BASE_CFLAGS) $(LDFLAGS) -fPIC -shared $< -o $@ -L$(O) -ltld
 
 $(O)/test/%: test/%.c $(O)/test/harness.o $(TEST_BPF) $(LIBTLD_SO) | $(O)/test
-	$(CC) $(BASE_CFLAGS) -I$(O)/test $< $(O)/test/harness.o -o $@ \
-		-L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..' $(LIBBPF) -lpthread -ldl
+	$(CC) $(BASE_CFLAGS) $(LDFLAGS) -I$(O)/test $< $(O)/test/harness.o -o $@ \
+		-L$(O) -Wl,--as-needed -ltld -Wl,--no-as-needed -Wl,-rpath,'$$ORIGIN/..' \
+		$(LIBBPF) -lpthread -ldl
 
 tests: $(TESTS) $(TEST_LIBS) $(TLDTOOL)
+
+# tld.bpf.h's reader compiled for user space, under libFuzzer.
+$(O)/fuzz/%: test/fuzz/%.c test/fuzz/bpf_shim.h test/model.h $(wildcard include/tld/*.h) | $(O)/fuzz
+	$(CLANG) -g -O1 -Wall -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Iinclude -Itest/fuzz $< -o $@
+
+fuzzers: $(FUZZERS)
+
+# The same tests against libtld built with AddressSanitizer, in $(O)/asan.
+asan-tests:
+	@$(MAKE) --no-print-directory O=$(O)/asan UPSTREAM=$(abspath $(UPSTREAM)) \
+		CFLAGS='$(ASAN_FLAGS)' LDFLAGS=-fsanitize=address tests
 
 bpffs:
 	@mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 
 test: deps
-	@$(MAKE) --no-print-directory tests bpffs
+	@$(MAKE) --no-print-directory tests asan-tests fuzzers bpffs
 	@O=$(O) test/run.sh
 
 demo: deps
@@ -157,7 +173,7 @@ install: lib $(TLDTOOL)
 clean:
 	rm -rf $(O)
 
-$(O) $(O)/src $(O)/bpf $(O)/tools $(O)/test $(O)/examples:
+$(O) $(O)/src $(O)/bpf $(O)/tools $(O)/test $(O)/examples $(O)/fuzz:
 	mkdir -p $@
 
 -include $(wildcard $(O)/*/*.d)

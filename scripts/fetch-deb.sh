@@ -1,13 +1,15 @@
 #!/bin/sh
-# Download a package from trixie-backports into the cache and print the
-# .deb's path. It uses a private apt state, so the machine's own apt sources
-# and preferences are never touched and nothing from trixie is installed.
+# fetch-deb.sh PKG [SUITE]: download a package of a Debian suite (default
+# trixie-backports) into the cache and print the .deb's path. It uses a
+# private apt state, so the machine's own apt sources and preferences are
+# never touched and nothing from the suite is installed.
 set -eu
 pkg=$1
+suite=${2:-trixie-backports}
 here=$(dirname "$0")
 cache=${TLD_CACHE:-/var/cache/tld}
-state=$cache/apt
-debs=$cache/debs
+state=$cache/apt/$suite
+debs=$cache/debs/$suite
 
 found=$(ls "$debs/${pkg}"_*.deb 2>/dev/null | head -n 1 || true)
 if [ -n "$found" ]; then
@@ -15,7 +17,7 @@ if [ -n "$found" ]; then
 	exit 0
 fi
 mkdir -p "$state/lists/partial" "$state/archives/partial" "$state/empty" "$debs"
-echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $("$here/debian-mirror.sh") trixie-backports main" \
+echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $("$here/debian-mirror.sh") $suite main" \
 	>"$state/sources.list"
 set -- -o "Dir::Etc::SourceList=$state/sources.list" \
 	-o "Dir::Etc::SourceParts=$state/empty" \

@@ -88,7 +88,6 @@ int main(void)
 		err = compat_bpf__attach(skel);
 	if (err)
 		th_fatal("load the upstream-header reader: %s", strerror(-err));
-	skel->bss->target_tgid = getpid();
 
 	pthread_barrier_init(&first_read, NULL, NTHREADS);
 	for (i = 0; i < NTHREADS; i++)

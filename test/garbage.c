@@ -3,10 +3,13 @@
  * User space is not trusted: this test bypasses libtld, registers its own
  * meta and data pages for a thread, and writes garbage into them on purpose
  * (huge counts, unterminated names, huge sizes, bad starts), then random
- * pages. For every key the BPF reader must return exactly what the lookup
- * rule of docs/abi.md gives (an independent model below), and a pointer p
+ * pages, then random pages that another thread keeps rewriting while BPF
+ * reads. For every key the BPF reader must return exactly what the lookup
+ * rule of docs/abi.md gives (test/model.h, written from the text), and a pointer p
  * only with [p, p + size) inside the data area. Every data word holds its
- * own page offset, so the value read also proves where BPF read it.
+ * own page offset, so the value read also proves where BPF read it. While
+ * the meta page changes under BPF there is no model to hold it to, but the
+ * bounds must hold.
  *
  * Checked to fail: dropping the "sz >= size" test in __tld_fetch_key()
  * makes crafted and random cases disagree with the model; dropping the
@@ -14,6 +17,7 @@
  * (Out-of-page reads cannot be mutated in: the verifier rejects them.)
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,50 +27,19 @@
 #include <bpf/bpf.h>
 
 #include "harness.h"
+#include "model.h"
 
 #define ITERATIONS	3000
+#define RACING_READS	20000
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD	O_EXCL
 #endif
 
-static const struct {
-	const char *name;
-	unsigned int size;
-} keys[TH_NKEYS] = {
-	[TH_STATIC] = { "test.static", 8 },	[TH_DYN] = { "test.dyn", 8 },
-	[TH_BLOB] = { "test.blob", 32 },	[TH_DL_KEY] = { "dl.key", 8 },
-	[TH_DL_BIG] = { "dl.big", 1024 },	[TH_K00] = { "k00", 8 },
-	[TH_K31] = { "k31", 8 },		[TH_K62] = { "k62", 8 },
-	[TH_FILL] = { "fill.last", 8 },
-};
-
 static struct tld_meta_u *meta;
 static struct tld_data_u *data;
 static int map_fd, pidfd;
 static struct reader_bpf *reader;
-
-/* The lookup rule, written from the spec: the in-page offset, or -1. */
-static int model(unsigned int start, const char *name, unsigned int size)
-{
-	unsigned int cnt = meta->cnt < TLD_MAX_KEYS ? meta->cnt : TLD_MAX_KEYS;
-	unsigned int i, off = 0, sz;
-
-	for (i = 0; i < cnt; i++) {
-		sz = meta->metadata[i].size;
-		if (sz >= size && !strncmp(meta->metadata[i].name, name, TLD_NAME_LEN))
-			return start + off + size <= TLD_PAGE_SIZE ? (int)(start + off) : -1;
-		off += TLD_ROUND_KEY(sz);
-		if (off > TLD_DATA_MAX)
-			return -1;
-	}
-	return -1;
-}
-
-static bool start_valid(unsigned int start)
-{
-	return start >= TLD_DATA_HDR && start < TLD_PAGE_SIZE && !(start % TLD_KEY_ALIGN);
-}
 
 /* Register the pages with @start and a fresh cookie, read, compare. */
 static void probe(unsigned int start, const char *what)
@@ -81,22 +54,22 @@ static void probe(unsigned int start, const char *what)
 	th_mark(0);
 	if (!TH_CHECK(th_result(reader, th_gettid(), &r), "%s: BPF saw nothing", what))
 		return;
-	if (!start_valid(start)) {
+	if (!th_model_start_valid(start)) {
 		TH_CHECK(r.init_err == -22, "%s: start %u accepted (%d)", what, start, r.init_err);
 		return;
 	}
 	TH_CHECK(r.init_err == 0, "%s: init %d", what, r.init_err);
 	for (k = 0; k < TH_NKEYS; k++) {
-		want = model(start, keys[k].name, keys[k].size);
-		TH_CHECK(r.off[k] == want, "%s: %s at %d, model says %d", what, keys[k].name,
+		want = th_model_lookup(meta, start, th_keys[k].name, th_keys[k].size);
+		TH_CHECK(r.off[k] == want, "%s: %s at %d, model says %d", what, th_keys[k].name,
 			 r.off[k], want);
 		if (r.off[k] < 0)
 			continue;
-		TH_CHECK((unsigned int)r.off[k] >= start && r.off[k] + keys[k].size <= TLD_PAGE_SIZE,
-			 "%s: %s at %d escapes the data area", what, keys[k].name, r.off[k]);
+		TH_CHECK((unsigned int)r.off[k] >= start && r.off[k] + th_keys[k].size <= TLD_PAGE_SIZE,
+			 "%s: %s at %d escapes the data area", what, th_keys[k].name, r.off[k]);
 		TH_CHECK(r.head[k] == (__u64)r.off[k] &&
-			 r.tail[k] == (__u64)r.off[k] + keys[k].size - 8,
-			 "%s: %s read from elsewhere (%llu)", what, keys[k].name, r.head[k]);
+			 r.tail[k] == (__u64)r.off[k] + th_keys[k].size - 8,
+			 "%s: %s read from elsewhere (%llu)", what, th_keys[k].name, r.head[k]);
 	}
 }
 
@@ -161,7 +134,7 @@ static void random_meta(void)
 	meta->cnt = n;
 	for (i = 0; i < TLD_MAX_KEYS; i++) {
 		if (rand() % 3)
-			entry(i, keys[rand() % TH_NKEYS].name, keys[rand() % TH_NKEYS].size);
+			entry(i, th_keys[rand() % TH_NKEYS].name, th_keys[rand() % TH_NKEYS].size);
 		else
 			memset(meta->metadata[i].name, 'a' + rand() % 3, TLD_NAME_LEN);
 		switch (rand() % 4) {
@@ -170,6 +143,57 @@ static void random_meta(void)
 		default: break;
 		}
 	}
+}
+
+static volatile bool racing;
+
+/* Rewrites the meta page with random words, as fast as it can. */
+static void *scribbler(void *arg)
+{
+	__u64 x = 88172645463325252ull, *words = (__u64 *)meta;
+
+	(void)arg;
+	while (racing) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		words[x % (TLD_PAGE_SIZE / 8)] = x & 0x0101010101010101ull ? x : x >> 48;
+		if (!(x & 0xff))
+			meta->cnt = x >> 56;
+	}
+	return NULL;
+}
+
+/* No model while the page moves, but p must stay in the data area. */
+static void racing_reads(void)
+{
+	struct tld_map_value v = { .data = data, .meta = meta, .start = TLD_DATA_HDR };
+	struct th_result r;
+	pthread_t t;
+	int i, k;
+
+	racing = true;
+	pthread_create(&t, NULL, scribbler, NULL);
+	for (i = 0; i < RACING_READS; i++) {
+		v.start = TLD_DATA_HDR + 8 * (i % 64);
+		data->unused = i + 1;
+		if (bpf_map_update_elem(map_fd, &pidfd, &v, 0))
+			th_fatal("update: %m");
+		th_mark(0);
+		if (!th_result(reader, th_gettid(), &r) || r.init_err)
+			continue;
+		for (k = 0; k < TH_NKEYS; k++) {
+			if (r.off[k] < 0)
+				continue;
+			TH_CHECK((unsigned int)r.off[k] >= v.start &&
+				 r.off[k] + th_keys[k].size <= TLD_PAGE_SIZE &&
+				 r.head[k] == (__u64)r.off[k],
+				 "racing: %s at %d (start %u) read %llu", th_keys[k].name, r.off[k],
+				 v.start, r.head[k]);
+		}
+	}
+	racing = false;
+	pthread_join(t, NULL);
 }
 
 int main(void)
@@ -196,6 +220,7 @@ int main(void)
 		start = rand() % 16 ? TLD_DATA_HDR + 8 * (rand() % 64) : rand() % TLD_PAGE_SIZE;
 		probe(start, "random");
 	}
+	racing_reads();
 
 	th_reader_destroy(reader);
 	th_map_remove(&map);

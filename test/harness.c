@@ -144,6 +144,16 @@ void th_map_remove(struct th_map *m)
 	rmdir("/sys/fs/bpf/tld-test");
 }
 
+int th_map_entries(struct th_map *m)
+{
+	char args[256], out[1024], *p;
+
+	snprintf(args, sizeof(args), "--path %s -j map show", m->path);
+	if (th_tldtool(args, out, sizeof(out)) || !(p = strstr(out, "\"entries\":")))
+		th_fatal("tldtool %s: %s", args, out);
+	return atoi(p + strlen("\"entries\":"));
+}
+
 struct reader_bpf *th_reader_load(void)
 {
 	struct reader_bpf *r;
@@ -159,7 +169,6 @@ struct reader_bpf *th_reader_load(void)
 		err = reader_bpf__attach(r);
 	if (err)
 		th_fatal("load reader: %s", strerror(-err));
-	r->bss->target_tgid = getpid();
 	return r;
 }
 
@@ -174,7 +183,7 @@ void th_reader_watch_publish(struct reader_bpf *r)
 	struct bpf_link *link;
 	Dl_info info;
 
-	if (!dladdr((void *)tld_create_key, &info))
+	if (!dladdr(dlsym(RTLD_DEFAULT, "tld_create_key"), &info))
 		th_fatal("dladdr: where is libtld?");
 	link = bpf_program__attach_uprobe_opts(r->progs.th_entry_write, getpid(),
 					       info.dli_fname, 0, &opts);
@@ -209,9 +218,14 @@ static int th_collect(const char *fmt, va_list args)
 	return 0;
 }
 
+/* Looked up, not linked: test/unload must not load libtld at start. */
 void th_capture(void)
 {
-	tld_set_print(th_collect);
+	tld_print_fn_t (*set_print)(tld_print_fn_t) = dlsym(RTLD_DEFAULT, "tld_set_print");
+
+	if (!set_print)
+		th_fatal("tld_set_print: libtld is not loaded");
+	set_print(th_collect);
 }
 
 int th_captured_count(const char *needle)

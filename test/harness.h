@@ -43,6 +43,8 @@ struct th_map {
 };
 void th_map_create(struct th_map *m, const char *tldtool_args);
 void th_map_remove(struct th_map *m);
+/* How many threads have an entry in @m, counted by tldtool. */
+int th_map_entries(struct th_map *m);
 
 /* The reader BPF program, attached, with tld_data_map reused. */
 struct reader_bpf;

@@ -1,32 +1,62 @@
 #!/bin/sh
-# Run every test program in $O/test (or those named in $TESTS), one line
-# each, then the totals. A test exits 0 (pass), 77 (skip) or else (fail).
+# Run the test programs, one line each, then the totals: every program in
+# $O/test (or those named in $TESTS), the same against the ASan build in
+# $O/asan/test, the fuzzers in $O/fuzz, and $VALGRIND_TESTS under valgrind. A program exits 0
+# (pass), 77 (skip) or anything else (fail).
 O=${O:-build}
+VALGRIND_TESTS=${VALGRIND_TESTS-thread_exit}
+here=$(dirname "$0")
 pass=0
 fail=0
 skip=0
-rm -rf /sys/fs/bpf/tld-test
-for t in ${TESTS:-$(ls "$O"/test)}; do
-	bin=$O/test/$t
-	case $t in *.*) continue ;; esac
-	[ -x "$bin" ] && [ -f "$bin" ] || continue
-	out=$(timeout "${TEST_TIMEOUT:-600}" "$bin" 2>&1)
+
+# run NAME COMMAND...
+run() {
+	name=$1
+	shift
+	out=$(timeout "${TEST_TIMEOUT:-900}" "$@" 2>&1)
 	rc=$?
 	case $rc in
 	0)
 		pass=$((pass + 1))
-		echo "PASS $t"
+		echo "PASS $name"
 		;;
 	77)
 		skip=$((skip + 1))
-		echo "SKIP $t: $(echo "$out" | tail -n 1)"
+		echo "SKIP $name: $(echo "$out" | tail -n 1)"
 		;;
 	*)
 		fail=$((fail + 1))
-		echo "FAIL $t (exit $rc)"
+		echo "FAIL $name (exit $rc)"
 		echo "$out" | tail -n 40 | sed 's/^/    /'
 		;;
 	esac
+}
+
+# programs DIR: the test programs built in DIR
+programs() {
+	[ -d "$1" ] || return 0
+	for t in ${TESTS:-$(ls "$1")}; do
+		case $t in *.*) continue ;; esac
+		[ -f "$1/$t" ] && [ -x "$1/$t" ] && echo "$t"
+	done
+}
+
+rm -rf /sys/fs/bpf/tld-test
+for t in $(programs "$O/test"); do
+	run "$t" "$O/test/$t"
+done
+for t in $(programs "$O/asan/test"); do
+	run "asan/$t" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 "$O/asan/test/$t"
+done
+for t in $(programs "$O/fuzz"); do
+	run "fuzz/$t" "$O/fuzz/$t" -runs="${FUZZ_RUNS:-300000}" -seed=1 -max_len=8192
+done
+for t in $VALGRIND_TESTS; do
+	[ -z "${TESTS:-}" ] || echo " $TESTS " | grep -q " $t " || continue
+	run "valgrind/$t" env TH_VALGRIND=1 "$here/../scripts/valgrind.sh" -q --error-exitcode=99 \
+		--leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--show-leak-kinds=definite,indirect "$O/test/$t"
 done
 rm -rf /sys/fs/bpf/tld-test
 echo "$skip skipped"

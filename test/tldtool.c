@@ -138,7 +138,6 @@ static void unprivileged(void)
 		_exit(4);
 	}
 	close(pipefd[0]);
-	reader->bss->target_tgid = pid;
 	if (write(pipefd[1], "g", 1) != 1)
 		th_fatal("write: %m");
 	waitpid(pid, &st, 0);

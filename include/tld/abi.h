@@ -79,6 +79,17 @@ struct tld_map_value {
 	__u16 start;
 };
 
+/*
+ * Optional, per key: a value whose fields must be read together starts with
+ * this counter. Its writer makes it odd before changing the value and even
+ * again after; a reader copies the value and uses the copy only if the
+ * counter was even and unchanged around the copy.
+ */
+struct tld_seq {
+	__u32 seq;
+	__u32 reserved;
+};
+
 #ifndef __bpf__
 _Static_assert(sizeof(struct tld_metadata) == 64, "tld_metadata is 64 bytes");
 _Static_assert(TLD_MAX_KEYS == TLD_PAGE_SIZE / sizeof(struct tld_metadata) - 1,

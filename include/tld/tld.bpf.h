@@ -41,6 +41,10 @@
 #define EINVAL		22
 #endif
 
+#ifndef EBUSY
+#define EBUSY		16
+#endif
+
 #ifndef TLD_KEY_MAP_CREATE_RETRY
 #define TLD_KEY_MAP_CREATE_RETRY 10
 #endif
@@ -186,6 +190,40 @@ miss:
 				__tld_p = __tld_o->data + __tld_off;		\
 		}								\
 		__tld_p;							\
+	})
+
+#ifndef TLD_SEQ_RETRIES
+#define TLD_SEQ_RETRIES	16
+#endif
+
+/*
+ * Copy a value that starts with a struct tld_seq (see tld_update_begin())
+ * from @src, a tld_get_data() pointer, to @dst: @size bytes, a constant no
+ * larger than the size @src was looked up with. Returns 0 with a consistent
+ * copy, or -EBUSY if the writer was busy for TLD_SEQ_RETRIES tries.
+ *
+ * The loads are ordered by the compiler barriers alone: that holds on
+ * x86-64, whose loads are not reordered with each other.
+ */
+#define tld_read_seq(dst, src, size)						\
+	({									\
+		const struct tld_seq *__tld_s = (const void *)(src);		\
+		int __tld_i, __tld_ret = -EBUSY;				\
+		__u32 __tld_a;							\
+										\
+		bpf_for(__tld_i, 0, TLD_SEQ_RETRIES) {				\
+			__tld_a = *(volatile const __u32 *)&__tld_s->seq;	\
+			asm volatile("" ::: "memory");				\
+			if (__tld_a & 1)					\
+				continue;					\
+			__builtin_memcpy((dst), (const void *)__tld_s, (size));	\
+			asm volatile("" ::: "memory");				\
+			if (*(volatile const __u32 *)&__tld_s->seq == __tld_a) {	\
+				__tld_ret = 0;					\
+				break;						\
+			}							\
+		}								\
+		__tld_ret;							\
 	})
 
 #endif /* TLD_TLD_BPF_H */

@@ -121,6 +121,29 @@ static inline void *tld_get_data(tld_key_t key)
 }
 
 /*
+ * Consistent updates of a value whose fields must agree: the value starts
+ * with a struct tld_seq, and its thread wraps every change in
+ *
+ *	tld_update_begin(&v->seq);
+ *	v->a = ...; v->b = ...;
+ *	tld_update_end(&v->seq);
+ *
+ * BPF reads it with tld_read_seq(). Only the value's own thread may write
+ * it. Single-word values need none of this.
+ */
+static inline void tld_update_begin(struct tld_seq *s)
+{
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
+	/* The odd count is visible before any store to the value. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static inline void tld_update_end(struct tld_seq *s)
+{
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
+}
+
+/*
  * Re-open the map path and register every registered thread of this
  * process in it: for use after the map was re-created. Returns the number
  * of threads registered, or -errno.

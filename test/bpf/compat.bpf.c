@@ -34,8 +34,6 @@ struct {
 	__type(value, struct th_compat_result);
 } compat_results SEC(".maps");
 
-__u32 target_tgid;
-
 SEC("tp_btf/sys_enter")
 int BPF_PROG(compat_sys_enter, struct pt_regs *regs, long id)
 {
@@ -46,8 +44,7 @@ int BPF_PROG(compat_sys_enter, struct pt_regs *regs, long id)
 	__u64 *v;
 	__u32 tid;
 
-	if (id != TH_NR_GETPGID || bpf_get_current_pid_tgid() >> 32 != target_tgid ||
-	    regs->di != TH_MAGIC << 32)
+	if (id != TH_NR_GETPGID || regs->di != TH_MAGIC << 32)
 		return 0;
 	tid = task->pid;
 	bpf_map_update_elem(&compat_results, &tid, &zero, BPF_NOEXIST);

@@ -22,9 +22,6 @@ struct {
 	__type(value, struct th_result);
 } results SEC(".maps");
 
-/* The process whose th_mark() calls count; a test may point it at a child. */
-__u32 target_tgid;
-
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;
 
@@ -93,7 +90,7 @@ int BPF_PROG(th_sys_enter, struct pt_regs *regs, long id)
 	__u64 arg;
 	__u32 tid;
 
-	if (id != TH_NR_GETPGID || bpf_get_current_pid_tgid() >> 32 != target_tgid)
+	if (id != TH_NR_GETPGID)
 		return 0;
 	arg = regs->di;
 	if (arg >> 32 != TH_MAGIC)

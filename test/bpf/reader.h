@@ -3,9 +3,14 @@
 #ifndef TH_READER_H
 #define TH_READER_H
 
-/* th_mark() is getpgid() with this in the upper half of its argument. */
+/*
+ * th_mark() is getpgid() with this in the upper half of its argument: no
+ * other program calls it so, so readers need no other filter.
+ */
 #define TH_MAGIC	0x544c44ull
 #define TH_NR_GETPGID	121	/* x86-64 */
+/* Likewise for test/seqcount's sampler. */
+#define TH_SEQ_MAGIC	0x544c45ull
 
 /* The keys the reader looks up, by slot. */
 enum {

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Watches munmap(2) of the data pages the test registers in `pages`
+ * (tid -> page address): was the thread's tld entry still attached when its
+ * page was let go?
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <tld/map.bpf.h>
+
+#define NR_MUNMAP	11	/* x86-64 */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} pages SEC(".maps");
+
+__u64 unmapped;		/* registered pages unmapped */
+__u64 still_attached;	/* ... while the entry was still there */
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(unmap_sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *task;
+	__u32 tid;
+	__u64 *page;
+
+	if (id != NR_MUNMAP)
+		return 0;
+	task = bpf_get_current_task_btf();
+	tid = task->pid;
+	page = bpf_map_lookup_elem(&pages, &tid);
+	if (!page || *page != regs->di)
+		return 0;
+	__sync_fetch_and_add(&unmapped, 1);
+	if (bpf_task_storage_get(&tld_data_map, task, 0, 0))
+		__sync_fetch_and_add(&still_attached, 1);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
