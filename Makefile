@@ -50,7 +50,7 @@ lib: $(LIBTLD_SO) $(LIBTLD_A) $(O)/libtld.pc
 deps:
 	@scripts/deps.sh build
 
-.PHONY: all lib deps demo test tests asan-tests fuzzers examples install clean bpffs
+.PHONY: all lib deps demo test tests asan-tests fuzzers mutate examples install clean bpffs
 .SECONDARY:
 
 # ---- libtld -------------------------------------------------------------
@@ -148,6 +148,11 @@ bpffs:
 test: deps
 	@$(MAKE) --no-print-directory tests asan-tests fuzzers bpffs
 	@O=$(O) test/run.sh
+
+# Break the code on purpose and check that the tests notice (minutes).
+mutate: deps
+	@$(MAKE) --no-print-directory tests bpffs
+	@test/mutate.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all bpffs

@@ -4,9 +4,8 @@
  * plain stores; BPF, triggered from each thread, must read exactly those
  * values, and then the values each thread stores next.
  *
- * Checked to fail: with tld__get_data_slow() returning one shared page for
- * every thread the values collide; with TLD_DATA_HDR - 1 dropped from the
- * base, every head is off by one byte.
+ * Checked to fail (make mutate): with the thread's base pointer one byte
+ * off, every value read is wrong.
  */
 #include <pthread.h>
 #include <string.h>

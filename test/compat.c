@@ -6,9 +6,8 @@
  * keys, a 32-byte struct, and a key created after that reader had already
  * looked for it and cached "not there".
  *
- * Checked to fail: with start set to TLD_DATA_HDR + 8 in tld_value_fill(),
- * the upstream reader (which trusts start) reads the neighbouring key; with
- * tld_meta_publish() not called, it finds nothing.
+ * Checked to fail (make mutate): with start written as TLD_DATA_HDR + 8,
+ * the upstream reader (which trusts start) reads the neighbouring bytes.
  */
 #include <pthread.h>
 #include <string.h>

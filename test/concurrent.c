@@ -10,9 +10,8 @@
  * few stores), so a uprobe on libtld's entry write also checks, at every
  * write, that cnt does not cover an incomplete entry.
  *
- * Checked to fail: moving the CAS in tld_meta_publish() above
- * tld_entry_write() makes the probe count a torn entry per key; dropping
- * the dedup in tld_key_claim() makes threads disagree.
+ * Checked to fail (make mutate): moving the CAS in tld_meta_publish() above
+ * tld_entry_write() makes the probe count a torn entry per key.
  */
 #include <pthread.h>
 #include <stdio.h>

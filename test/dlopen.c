@@ -6,11 +6,8 @@
  * older key intact. Unloading and reloading the library gives it the same
  * keys again.
  *
- * Checked to fail: with upstream's per-thread buffer sizing (a thread's
- * area ending 64 bytes after its static keys), the 1 KiB key lands past the
- * buffer; here the check on its tail and the old key fail. With the
- * reload, a library whose constructor re-created a key under a new size
- * would get -EEXIST.
+ * Checked to fail (make mutate): without the name lookup in
+ * tld_key_claim(), the reloaded library gets new keys.
  */
 #include <dlfcn.h>
 #include <libgen.h>

@@ -6,9 +6,8 @@
  * open, bad opts, a second tld_init(). Threads that cannot register get
  * NULL, and the reason is printed once, not once per thread.
  *
- * Checked to fail: with tld_fd_is_map() returning true, the pinned link is
- * reported as "a map of type 2"; without the hold in
- * tld_thread_register_implicit(), the missing map is reported 4 times.
+ * Checked to fail (make mutate): without tld_fd_is_map(), the pinned link
+ * is taken for a map and its message is wrong.
  */
 #include <pthread.h>
 #include <stdio.h>

@@ -6,7 +6,8 @@
  * execs a program using no tld has no data afterwards.
  *
  * The same test with the exec link removed shows the stale data, which is
- * how this test is known to fail without the program.
+ * how this test is known to fail without the program; make mutate also
+ * empties the program.
  */
 #include <signal.h>
 #include <stdio.h>

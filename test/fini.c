@@ -5,9 +5,8 @@
  * exit they are still running): nothing crashes, BPF reads nothing, and
  * they release their pages when they exit.
  *
- * Checked to fail: with tld_fini() not detaching threads, 3 entries
- * remain; with it unmapping other threads' pages instead of emptying
- * them, the workers crash.
+ * Checked to fail (make mutate): with tld_fini() unmapping other threads'
+ * pages instead of emptying them, the workers crash.
  */
 #include <pthread.h>
 

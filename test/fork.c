@@ -14,8 +14,8 @@
  * vfork+exec and posix_spawn children (no tld in the new program) have no
  * data.
  *
- * Checked to fail: without tld_fork_child()'s re-registration the child's
- * reads give -ENODATA (61).
+ * Checked to fail (make mutate): without tld_fork_child()'s re-registration
+ * the child's reads give -ENODATA (61).
  */
 #include <pthread.h>
 #include <signal.h>

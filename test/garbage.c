@@ -11,10 +11,9 @@
  * the meta page changes under BPF there is no model to hold it to, but the
  * bounds must hold.
  *
- * Checked to fail: dropping the "sz >= size" test in __tld_fetch_key()
- * makes crafted and random cases disagree with the model; dropping the
- * alignment test on start in tld_object_init() accepts a misaligned start.
- * (Out-of-page reads cannot be mutated in: the verifier rejects them.)
+ * Checked to fail (make mutate): dropping the "sz >= size" test in
+ * __tld_fetch_key() makes crafted and random cases disagree with the
+ * model. Out-of-page reads cannot be mutated in: the verifier rejects them.
  */
 #include <fcntl.h>
 #include <pthread.h>

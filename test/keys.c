@@ -4,8 +4,8 @@
  * created; another size is -EEXIST; bad names and sizes are refused with a
  * message naming the problem; invalid keys give NULL, never a pointer.
  *
- * Checked to fail: with the strcmp() dedup in tld_key_claim() removed, the
- * second "test.dyn" gets its own slot and raw values differ.
+ * Checked to fail (make mutate): without the name lookup in
+ * tld_key_claim(), the second "test.dyn" gets its own slot.
  */
 #include <string.h>
 

@@ -4,8 +4,8 @@
  * A's values (A does not trigger anything), and a thread that never
  * registered has no data.
  *
- * Checked to fail: with tld_object_init() reading current instead of
- * @task, the result for A is the main thread's (no data: -ENODATA).
+ * Checked to fail (make mutate): with tld_object_init() reading current
+ * instead of @task, the result for A is the caller's.
  */
 #include <pthread.h>
 

@@ -4,8 +4,8 @@
  * ends at the page's end and BPF reads it there; one byte more is refused.
  * Sizes round up to 8, so 4000 + 79 + 8 bytes take all 4088.
  *
- * Checked to fail: with TLD_DATA_MAX one byte larger in keys.c, "fill.more"
- * is accepted.
+ * Checked to fail (make mutate): with 8 bytes more allowed in
+ * tld_key_claim(), "fill.more" is accepted.
  */
 #include <string.h>
 

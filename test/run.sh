@@ -50,7 +50,8 @@ for t in $(programs "$O/asan/test"); do
 	run "asan/$t" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 "$O/asan/test/$t"
 done
 for t in $(programs "$O/fuzz"); do
-	run "fuzz/$t" "$O/fuzz/$t" -runs="${FUZZ_RUNS:-300000}" -seed=1 -max_len=8192
+	run "fuzz/$t" "$O/fuzz/$t" -runs="${FUZZ_RUNS:-300000}" -seed=1 -max_len=8192 \
+		-error_exitcode=1
 done
 for t in $VALGRIND_TESTS; do
 	[ -z "${TESTS:-}" ] || echo " $TESTS " | grep -q " $t " || continue

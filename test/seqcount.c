@@ -12,7 +12,8 @@
  * boundaries), under 1% of reads may give up.
  *
  * The same full-speed run with plain stores and a plain copy must show torn
- * samples: that is how this test is known to be able to fail.
+ * samples: that is how this test is known to be able to fail. make mutate
+ * also drops the odd count from tld_update_begin(), and torn reads appear.
  */
 #include <pthread.h>
 #include <sched.h>

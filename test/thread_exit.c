@@ -9,10 +9,8 @@
  * and the growth check, which would measure valgrind, are left out: its
  * own leak and access checks take their place.
  *
- * Checked to fail: swapping the detach and the munmap in tld_thread_exit()
- * makes the BPF watcher count attached unmaps; removing the munmap leaks
- * 40 MB and the growth check fails; removing pthread_setspecific() leaves
- * 10,000 entries.
+ * Checked to fail (make mutate): unmapping the page before the entry is
+ * deleted in tld_thread_exit() makes the BPF watcher count attached unmaps.
  */
 #include <pthread.h>
 #include <stdio.h>

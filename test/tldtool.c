@@ -7,8 +7,8 @@
  * tld_refresh() re-registers every thread in it; a 0666 map lets another
  * user's process register its own threads; a missing bpffs is mounted.
  *
- * Checked to fail: with tld_attach_all() skipping threads, the count after
- * tld_refresh() is 1, not 4; with pin_access() not called, the mode is 0600.
+ * Checked to fail (make mutate): applying the default mode to a kept map
+ * resets it to 0600, as a bug here once did.
  */
 #include <pthread.h>
 #include <stdio.h>

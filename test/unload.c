@@ -7,8 +7,8 @@
  * crash (their exit destructor would jump into unmapped code). A second
  * dlopen() starts over.
  *
- * Checked to fail: without pthread_key_delete() in tld_unload(), the
- * threads crash on exit; without tld_fini() there, 4 entries remain.
+ * Checked to fail (make mutate): without pthread_key_delete() in
+ * tld_unload(), the threads crash when they exit.
  */
 #include <dlfcn.h>
 #include <libgen.h>

@@ -8,9 +8,9 @@
  * after the meta page changes under a cached key (which the ABI forbids),
  * pointers must still stay inside the data area.
  *
- * Checked to fail: dropping "sz >= size" in __tld_fetch_key() is found as a
- * model mismatch within seconds; dropping the cnt clamp, as an ASan read
- * past the meta page.
+ * Checked to fail (make mutate): dropping "sz >= size" in __tld_fetch_key()
+ * is found as a model mismatch; dropping the cnt clamp (by hand), as an
+ * ASan read past the meta page.
  */
 #include <stdint.h>
 #include <stdio.h>

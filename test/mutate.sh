@@ -1,0 +1,123 @@
+#!/bin/sh
+# make mutate: break the code on purpose, one way at a time, in a scratch
+# copy of the tree, and check that the test meant to catch it fails. A
+# mutation that no test catches is a test that cannot fail.
+#
+# Each mutation: the test that must fail, the file, the exact text to find
+# (it must occur exactly once), and what replaces it.
+set -u
+src=$(cd "$(dirname "$0")/.." && pwd)
+work=${MUTATE_DIR:-/tmp/tld-mutate}
+O=$work/build
+caught=0
+missed=0
+
+rm -rf "$work"
+mkdir -p "$work"
+(cd "$src" && git ls-files -z | xargs -0 cp --parents -t "$work")
+make -s -C "$work" O="$O" UPSTREAM="$src/build/upstream" tests fuzzers >/dev/null 2>&1 ||
+	{ echo "mutate: the unmutated tree does not build"; exit 1; }
+
+# mutate TEST FILE FIND REPLACE
+mutate() {
+	test=$1 file=$work/$2
+	cp "$file" "$file.orig"
+	FIND=$3 REPL=$4 perl -0pi -e '$n = s/\Q$ENV{FIND}\E/$ENV{REPL}/g; END { exit($n != 1) }' "$file" ||
+		{ echo "STALE  $test: text not found once in $2"; missed=$((missed + 1)); mv "$file.orig" "$file"; return; }
+	if make -s -C "$work" O="$O" UPSTREAM="$src/build/upstream" tests fuzzers >/dev/null 2>&1 &&
+	   O=$O TESTS=$test VALGRIND_TESTS= FUZZ_RUNS=300000 "$work/test/run.sh" >/dev/null 2>&1; then
+		echo "MISSED $test: $2 still passes"
+		missed=$((missed + 1))
+	else
+		echo "caught $test: $2"
+		caught=$((caught + 1))
+	fi
+	mv "$file.orig" "$file"
+}
+
+mutate basic src/thread.c \
+	'tld__thread_base = (char *)page + TLD_DATA_HDR - 1;' \
+	'tld__thread_base = (char *)page + TLD_DATA_HDR;'
+mutate keys src/keys.c \
+	'if (!strcmp(cur->name, name)) {' \
+	'if (0) {'
+mutate limits src/keys.c \
+	'return tld_err(-ENOSPC, "key '"'"'%s'"'"': all %d key slots' \
+	'return tld_err(-ENOMEM, "key '"'"'%s'"'"': all %d key slots'
+mutate page_full src/keys.c \
+	'if (off + TLD_ROUND_KEY(size) > TLD_DATA_MAX) {' \
+	'if (off + TLD_ROUND_KEY(size) > TLD_DATA_MAX + 8) {'
+mutate dlopen src/keys.c \
+	'if (!strcmp(cur->name, name)) {' \
+	'if (0) {'
+mutate concurrent src/keys.c \
+	'		tld_entry_write(&m->metadata[cnt], rec);
+		/* Release: the entry is complete before cnt covers it. */
+		if (__atomic_compare_exchange_n(&m->cnt, &cnt, cnt + 1, false,
+						__ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+			cnt++;' \
+	'		if (__atomic_compare_exchange_n(&m->cnt, &cnt, cnt + 1, false,
+						__ATOMIC_RELEASE, __ATOMIC_ACQUIRE)) {
+			tld_entry_write(&m->metadata[cnt], rec);
+			cnt++;
+		}'
+mutate other_task include/tld/tld.bpf.h \
+	'v = bpf_task_storage_get(&tld_data_map, task, 0, 0);' \
+	'v = bpf_task_storage_get(&tld_data_map, bpf_get_current_task_btf(), 0, 0);'
+mutate compat src/thread.c \
+	'value->start = TLD_DATA_HDR;' \
+	'value->start = TLD_DATA_HDR + 8;'
+mutate garbage include/tld/tld.bpf.h \
+	'if (i >= seen && sz >= size &&' \
+	'if (i >= seen &&'
+mutate reader_fuzz include/tld/tld.bpf.h \
+	'if (i >= seen && sz >= size &&' \
+	'if (i >= seen &&'
+mutate errors src/map.c \
+	'if (!tld_fd_is_map(fd))' \
+	'if (0)'
+mutate tldtool tools/map.c \
+	'if ((!kept || t->mode) && pin_mode(path, mode))' \
+	'if (pin_mode(path, mode))'
+mutate fork src/thread.c \
+	'	if (tld_self.pprev) {
+		tld_self.tid = tld_sys_gettid();' \
+	'	if (0) {
+		tld_self.tid = tld_sys_gettid();'
+mutate exec bpf/tld_map.bpf.c \
+	'bpf_task_storage_delete(&tld_data_map, p);' \
+	'(void)p;'
+mutate thread_exit src/thread.c \
+	'	tld_lock();
+	if (t->pprev) {
+		tld_map_detach(tld_proc.map_fd, t->tid);
+		tld_thread_unlink(t);
+	}
+	tld_unlock();
+	tld__thread_base = NULL;
+	if (t->page)
+		munmap(t->page, TLD_PAGE_SIZE);' \
+	'	if (t->page)
+		munmap(t->page, TLD_PAGE_SIZE);
+	tld_lock();
+	if (t->pprev) {
+		tld_map_detach(tld_proc.map_fd, t->tid);
+		tld_thread_unlink(t);
+	}
+	tld_unlock();
+	tld__thread_base = NULL;'
+mutate fini src/thread.c \
+	'madvise(t->page, TLD_PAGE_SIZE, MADV_DONTNEED);' \
+	'munmap(t->page, TLD_PAGE_SIZE);'
+mutate unload src/thread.c \
+	'	if (tld_proc.hooks_ready)
+		pthread_key_delete(tld_proc.exit_key);' \
+	'	(void)0;'
+mutate seqcount include/tld/tld.h \
+	'	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
+	/* The odd count' \
+	'	/* The odd count'
+
+rm -rf "$work"
+echo "$caught caught, $missed missed"
+[ "$missed" = 0 ]
