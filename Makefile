@@ -45,7 +45,7 @@ TLDTOOL		:= $(O)/tldtool
 
 all: lib $(BPF_OBJS) $(TLDTOOL) examples
 
-lib: $(LIBTLD_SO) $(LIBTLD_A) $(O)/libtld.pc
+lib: $(LIBTLD_SO) $(LIBTLD_A)
 
 deps:
 	@scripts/deps.sh build
@@ -66,9 +66,6 @@ $(LIBTLD_SO): $(LIB_OBJS) src/libtld.map
 
 $(LIBTLD_A): $(LIB_OBJS)
 	$(AR) rcs $@ $^
-
-$(O)/libtld.pc: libtld.pc.in | $(O)
-	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' $< > $@
 
 # ---- BPF ----------------------------------------------------------------
 
@@ -169,7 +166,8 @@ install: lib $(TLDTOOL)
 	install -m 755 $(LIBTLD_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf libtld.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libtld.so.$(SOVERSION)
 	ln -sf libtld.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libtld.so
-	install -m 644 $(O)/libtld.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
+		libtld.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libtld.pc
 	install -m 755 $(TLDTOOL) $(DESTDIR)$(SBINDIR)/
 	install -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
