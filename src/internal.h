@@ -20,6 +20,9 @@ int tld_meta_get(struct tld_meta_u **meta, __u64 *cookie);
 void tld_keys_publish(void);
 void tld_keys_release(void);
 
+/* guard.c: vouching for entries */
+void tld_vouch(enum tld_vouch_op op, __u64 cookie, pid_t tid);
+
 /* map.c: the pinned map */
 const char *tld_map_default_path(void);
 bool tld_on_bpffs(const char *path);

@@ -81,7 +81,10 @@ static void tld_value_fill(struct tld_map_value *value, struct tld_data_u *page,
 	value->start = TLD_DATA_HDR;
 }
 
-/* Point @t's entry in the map at its page. Called with the lock held. */
+/*
+ * Point @t's entry in the map at its page, vouched for. Called with the
+ * lock held.
+ */
 static int tld_thread_attach(struct tld_thread *t, int map_fd)
 {
 	struct tld_map_value value;
@@ -94,10 +97,21 @@ static int tld_thread_attach(struct tld_thread *t, int map_fd)
 		return err;
 	t->page->unused = cookie;
 	tld_value_fill(&value, t->page, meta);
+	tld_vouch(TLD_VOUCH_ANNOUNCE, cookie, t->tid);
 	err = tld_map_attach(map_fd, t->tid, &value, !tld_proc.uptr_checked);
-	if (!err)
-		tld_proc.uptr_checked = true;
-	return err;
+	if (err)
+		return err;
+	tld_proc.uptr_checked = true;
+	tld_vouch(TLD_VOUCH_COMMIT, cookie, t->tid);
+	return 0;
+}
+
+/* Remove @t's entry. Called with the lock held. */
+static void tld_thread_detach(struct tld_thread *t)
+{
+	tld_vouch(TLD_VOUCH_WITHDRAW, 0, t->tid);
+	tld_map_detach(tld_proc.map_fd, t->tid);
+	tld_thread_unlink(t);
 }
 
 static void tld_thread_exit(void *arg);
@@ -227,10 +241,8 @@ static void tld_thread_exit(void *arg)
 	struct tld_thread *t = arg;
 
 	tld_lock();
-	if (t->pprev) {
-		tld_map_detach(tld_proc.map_fd, t->tid);
-		tld_thread_unlink(t);
-	}
+	if (t->pprev)
+		tld_thread_detach(t);
 	tld_unlock();
 	tld__thread_base = NULL;
 	if (t->page)
@@ -385,8 +397,7 @@ TLD_API void tld_fini(void)
 	tld_proc.dead = true;
 	for (t = tld_proc.threads; t; t = next) {
 		next = t->next;
-		tld_map_detach(tld_proc.map_fd, t->tid);
-		tld_thread_unlink(t);
+		tld_thread_detach(t);
 		madvise(t->page, TLD_PAGE_SIZE, MADV_DONTNEED);
 	}
 	tld__thread_base = NULL;

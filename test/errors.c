@@ -92,7 +92,7 @@ static void run(void *(*fn)(void *), int n)
 		pthread_join(t[i], NULL);
 }
 
-/* An unprivileged process may not open a 0600 map. */
+/* An unprivileged process may not open a 0600 map (the default is 0666). */
 static void unprivileged(void)
 {
 	int st;
@@ -116,7 +116,7 @@ int main(void)
 	} future = { .opts.sz = sizeof(future), .newer_field = { 1 } };
 	struct tld_opts tiny = { .sz = 1 };
 
-	th_map_create(&map, NULL);
+	th_map_create(&map, "--mode 0600");
 	th_capture();
 	snprintf(missing, sizeof(missing), "%s/nothing", map.dir);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * User space is not trusted: this test bypasses libtld, registers its own
- * meta and data pages for a thread, and writes garbage into them on purpose
+ * meta and data pages for a thread (vouching for them as libtld does), and
+ * writes garbage into them on purpose
  * (huge counts, unterminated names, huge sizes, bad starts), then random
  * pages, then random pages that another thread keeps rewriting while BPF
  * reads. For every key the BPF reader must return exactly what the lookup
@@ -40,6 +41,15 @@ static struct tld_data_u *data;
 static int map_fd, pidfd;
 static struct reader_bpf *reader;
 
+/* Update this thread's entry and vouch for it, as libtld would. */
+static void attach(struct tld_map_value *v)
+{
+	th_vouch(TLD_VOUCH_ANNOUNCE, data->unused, th_gettid());
+	if (bpf_map_update_elem(map_fd, &pidfd, v, 0))
+		th_fatal("update: %m");
+	th_vouch(TLD_VOUCH_COMMIT, data->unused, th_gettid());
+}
+
 /* Register the pages with @start and a fresh cookie, read, compare. */
 static void probe(unsigned int start, const char *what)
 {
@@ -48,8 +58,7 @@ static void probe(unsigned int start, const char *what)
 	int k, want;
 
 	data->unused = ((__u64)rand() << 32 | rand()) | 1;
-	if (bpf_map_update_elem(map_fd, &pidfd, &v, 0))
-		th_fatal("update: %m");
+	attach(&v);
 	th_mark(0);
 	if (!TH_CHECK(th_result(reader, th_gettid(), &r), "%s: BPF saw nothing", what))
 		return;
@@ -176,8 +185,7 @@ static void racing_reads(void)
 	for (i = 0; i < RACING_READS; i++) {
 		v.start = TLD_DATA_HDR + 8 * (i % 64);
 		data->unused = i + 1;
-		if (bpf_map_update_elem(map_fd, &pidfd, &v, 0))
-			th_fatal("update: %m");
+		attach(&v);
 		th_mark(0);
 		if (!th_result(reader, th_gettid(), &r) || r.init_err)
 			continue;

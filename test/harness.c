@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -68,6 +69,14 @@ void th_done(void)
 pid_t th_gettid(void)
 {
 	return syscall(SYS_gettid);
+}
+
+void th_vouch(enum tld_vouch_op op, __u64 cookie, pid_t tid)
+{
+	char name[16] = "";
+
+	prctl(PR_GET_NAME, name);
+	prctl(PR_SET_NAME, name, TLD_VOUCH(op), cookie, (unsigned long)tid);
 }
 
 void th_mark(pid_t tid)

@@ -57,6 +57,8 @@ void th_reader_publish(struct reader_bpf *r, struct th_publish *out);
 bool th_result(struct reader_bpf *r, pid_t tid, struct th_result *out);
 /* Trigger the readers: read @tid's data, or the caller's for 0. */
 void th_mark(pid_t tid);
+/* Vouch to the guard as libtld does (TLD_VOUCH in tld/abi.h). */
+void th_vouch(enum tld_vouch_op op, __u64 cookie, pid_t tid);
 
 /* Collect libtld's messages instead of printing them. */
 void th_capture(void);

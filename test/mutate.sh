@@ -14,7 +14,7 @@ missed=0
 
 rm -rf "$work"
 mkdir -p "$work"
-(cd "$src" && git ls-files -z | xargs -0 cp --parents -t "$work")
+(cd "$src" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$work")
 make -s -C "$work" O="$O" UPSTREAM="$src/build/upstream" tests fuzzers >/dev/null 2>&1 ||
 	{ echo "mutate: the unmutated tree does not build"; exit 1; }
 
@@ -89,10 +89,8 @@ mutate exec bpf/tld_map.bpf.c \
 	'(void)p;'
 mutate thread_exit src/thread.c \
 	'	tld_lock();
-	if (t->pprev) {
-		tld_map_detach(tld_proc.map_fd, t->tid);
-		tld_thread_unlink(t);
-	}
+	if (t->pprev)
+		tld_thread_detach(t);
 	tld_unlock();
 	tld__thread_base = NULL;
 	if (t->page)
@@ -100,10 +98,8 @@ mutate thread_exit src/thread.c \
 	'	if (t->page)
 		munmap(t->page, TLD_PAGE_SIZE);
 	tld_lock();
-	if (t->pprev) {
-		tld_map_detach(tld_proc.map_fd, t->tid);
-		tld_thread_unlink(t);
-	}
+	if (t->pprev)
+		tld_thread_detach(t);
 	tld_unlock();
 	tld__thread_base = NULL;'
 mutate fini src/thread.c \
@@ -117,6 +113,16 @@ mutate seqcount include/tld/tld.h \
 	'	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
 	/* The odd count' \
 	'	/* The odd count'
+
+mutate security include/tld/tld.bpf.h \
+	'return g && g->data == (__u64)data && g->meta == (__u64)meta && g->start == start;' \
+	'return true;'
+mutate security bpf/tld_guard.bpf.c \
+	'if (target->tgid != cur->tgid && !privileged(cur)) {' \
+	'if (0) {'
+mutate security bpf/tld_guard.bpf.c \
+	'if (!bpf_task_storage_delete(&tld_data_map, p))' \
+	'if (0)'
 
 rm -rf "$work"
 echo "$caught caught, $missed missed"

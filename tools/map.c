@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <grp.h>
-#include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -82,10 +81,8 @@ static int parse_mode(const char *s, mode_t *mode)
 	char *end;
 	long v;
 
-	if (!s) {
-		*mode = 0600;
+	if (!s)
 		return 0;
-	}
 	v = strtol(s, &end, 8);
 	if (*end || v < 0 || v > 0777)
 		return tldtool_err(0, "--mode %s is not an octal mode like 0660", s);
@@ -128,17 +125,8 @@ static int pin_group(const char *path, gid_t gid)
 	return 0;
 }
 
-/* The exec cleanup link lives beside the map. */
-static void exec_link_path(const char *map_path, char *buf, size_t len)
-{
-	char dir[PATH_MAX];
-
-	snprintf(dir, sizeof(dir), "%s", map_path);
-	snprintf(buf, len, "%s/tld_exec", dirname(dir));
-}
-
 /* 1: a valid tld map is pinned at @path and kept; 0: the path is free. */
-static int map_existing(const struct tldtool *t, const char *path, const char *exec_path)
+static int map_existing(const struct tldtool *t, const char *path)
 {
 	struct stat st;
 	int fd;
@@ -154,53 +142,25 @@ static int map_existing(const struct tldtool *t, const char *path, const char *e
 		tldtool_err(0, "%s holds something else; --force replaces it", path);
 		return -1;
 	}
-	if (unlink(path) || (unlink(exec_path) && errno != ENOENT)) {
-		tldtool_err(errno, "cannot remove %s or %s", path, exec_path);
-		return -1;
-	}
-	return 0;
+	return pin_remove_all(path) ? -1 : 0;
 }
 
-static int exec_link_pin(struct tld_map_bpf *skel, const char *exec_path)
+/* The maps (reused when pinned) and the exec cleanup link. */
+static int map_install(const char *path)
 {
-	struct bpf_link *link;
+	struct tld_map_bpf *skel = tld_map_bpf__open();
 	int err;
 
-	if (!access(exec_path, F_OK))
-		return 0;
-	link = bpf_program__attach(skel->progs.tld_exec);
-	if (!link)
-		return tldtool_err(errno, "cannot attach the exec cleanup program");
-	err = bpf_link__pin(link, exec_path);
-	bpf_link__destroy(link);
-	if (err)
-		return tldtool_err(err, "cannot pin the exec cleanup link at %s", exec_path);
-	return 0;
-}
-
-/* Create the map (or reuse the kept one) and make sure the exec link is there. */
-static int map_install(const char *path, const char *exec_path, bool kept)
-{
-	struct tld_map_bpf *skel;
-	int fd, err = 0;
-
-	skel = tld_map_bpf__open();
 	if (!skel)
 		return tldtool_err(errno, "cannot open the map object");
-	if (kept) {
-		fd = bpf_obj_get(path);
-		err = fd < 0 ? -errno : bpf_map__reuse_fd(skel->maps.tld_data_map, fd);
-		if (fd >= 0)
-			close(fd);
-	}
+	err = pin_map_prepare(skel->maps.tld_data_map, path) ?:
+	      pin_map_prepare(skel->maps.tld_guard_map, path);
 	if (!err && tld_map_bpf__load(skel))
 		err = tldtool_err(errno, "cannot load the map object (it needs CAP_BPF)");
-	else if (err)
-		err = tldtool_err(err, "cannot reuse the map at %s", path);
-	if (!err && !kept && bpf_map__pin(skel->maps.tld_data_map, path))
-		err = tldtool_err(errno, "cannot pin the map at %s", path);
 	if (!err)
-		err = exec_link_pin(skel, exec_path);
+		err = pin_map_commit(skel->maps.tld_data_map, path) ?:
+		      pin_map_commit(skel->maps.tld_guard_map, path) ?:
+		      pin_link(skel->progs.tld_exec, path, "tld_exec");
 	tld_map_bpf__destroy(skel);
 	return err;
 }
@@ -208,9 +168,8 @@ static int map_install(const char *path, const char *exec_path, bool kept)
 static int map_create(struct tldtool *t)
 {
 	const char *path = tldtool_map_path(t);
-	char exec_path[PATH_MAX];
 	struct utsname uts;
-	mode_t mode = 0600;
+	mode_t mode = 0666;
 	gid_t gid = (gid_t)-1;
 	int kept;
 
@@ -223,11 +182,11 @@ static int map_create(struct tldtool *t)
 		return tldtool_err(0, "kernel %s lacks task-storage __uptr support (BPF_UPTR): tld needs Linux 6.13 or later",
 				   uts.release);
 	}
-	exec_link_path(path, exec_path, sizeof(exec_path));
-	kept = map_existing(t, path, exec_path);
+	kept = map_existing(t, path);
 	if (kept < 0)
 		return TLDTOOL_ERROR;
-	if ((!kept && mkdir_parents(path)) || map_install(path, exec_path, kept))
+	if ((!kept && mkdir_parents(path)) || map_install(path) ||
+	    guard_install(path, kept || t->sweep >= 0 ? t->sweep : 1))
 		return TLDTOOL_ERROR;
 	/* A kept map keeps its mode and group unless new ones are given. */
 	if ((!kept || t->mode) && pin_mode(path, mode))
@@ -235,7 +194,7 @@ static int map_create(struct tldtool *t)
 	if (t->group && pin_group(path, gid))
 		return TLDTOOL_ERROR;
 	if (!t->json)
-		printf("%s tld map %s (mode %04o)\n", kept ? "kept" : "created", path, mode);
+		printf("%s tld map %s, guarded\n", kept ? "kept" : "created", path);
 	return TLDTOOL_OK;
 }
 
@@ -253,23 +212,36 @@ static const char *group_name(gid_t gid)
 	return gr ? gr->gr_name : "?";
 }
 
-static void map_show_print(struct tldtool *t, const char *path, const struct bpf_map_info *info,
-			   const struct stat *st, int count_err, unsigned long long entries)
+static void map_show_json(struct tldtool *t, const char *path, const struct bpf_map_info *info,
+			  const struct stat *st, int count_err, unsigned long long entries,
+			  const struct guard_status *gs)
 {
-	if (t->json) {
-		json_object_start(&t->j, NULL);
-		json_str(&t->j, "path", path);
-		json_uint(&t->j, "id", info->id);
-		json_uint(&t->j, "abi", TLD_ABI_VERSION);
-		json_uint(&t->j, "btf_id", info->btf_id);
-		json_uint(&t->j, "mode", st->st_mode & 07777);
-		json_uint(&t->j, "uid", st->st_uid);
-		json_uint(&t->j, "gid", st->st_gid);
-		if (!count_err)
-			json_uint(&t->j, "entries", entries);
-		json_object_end(&t->j);
-		return;
-	}
+	json_object_start(&t->j, NULL);
+	json_str(&t->j, "path", path);
+	json_uint(&t->j, "id", info->id);
+	json_uint(&t->j, "abi", TLD_ABI_VERSION);
+	json_uint(&t->j, "btf_id", info->btf_id);
+	json_uint(&t->j, "mode", st->st_mode & 07777);
+	json_uint(&t->j, "uid", st->st_uid);
+	json_uint(&t->j, "gid", st->st_gid);
+	if (!count_err)
+		json_uint(&t->j, "entries", entries);
+	json_object_start(&t->j, "guard");
+	json_bool(&t->j, "active", gs->active);
+	json_bool(&t->j, "sweep", gs->state.sweep);
+	json_uint(&t->j, "vouched", gs->state.vouched);
+	json_uint(&t->j, "refused", gs->state.refused);
+	json_uint(&t->j, "mismatched", gs->state.mismatched);
+	json_uint(&t->j, "swept", gs->state.swept);
+	json_uint(&t->j, "erased", gs->state.erased);
+	json_object_end(&t->j);
+	json_object_end(&t->j);
+}
+
+static void map_show_text(const char *path, const struct bpf_map_info *info,
+			  const struct stat *st, int count_err, unsigned long long entries,
+			  const struct guard_status *gs)
+{
 	printf("%s: tld map id %u, ABI v%d, btf id %u\n", path, info->id, TLD_ABI_VERSION,
 	       info->btf_id);
 	printf("\tmode %04o  owner %s  group %s\n", st->st_mode & 07777,
@@ -278,6 +250,14 @@ static void map_show_print(struct tldtool *t, const char *path, const struct bpf
 		printf("\tentries: unknown (%s)\n", strerror(-count_err));
 	else
 		printf("\tentries %llu\n", entries);
+	if (gs->active)
+		printf("\tguard active, sweep %s\n", gs->state.sweep ? "on" : "off");
+	else
+		printf("\tguard NOT active (%s is missing): any process that can open the map can write any task's hints\n",
+		       gs->missing);
+	printf("\tvouched %llu  refused %llu  mismatched %llu  swept %llu  erased %llu\n",
+	       gs->state.vouched, gs->state.refused, gs->state.mismatched, gs->state.swept,
+	       gs->state.erased);
 }
 
 static int map_show(struct tldtool *t)
@@ -286,6 +266,7 @@ static int map_show(struct tldtool *t)
 	unsigned long long entries = 0;
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
+	struct guard_status gs;
 	struct stat st;
 	int fd, err;
 
@@ -299,8 +280,12 @@ static int map_show(struct tldtool *t)
 	err = tldtool_count_entries(fd, &entries);
 	if (err == -EPERM)
 		tldtool_err(err, "counting entries needs CAP_BPF and CAP_PERFMON");
-	map_show_print(t, path, &info, &st, err, entries);
 	close(fd);
+	guard_status(path, &gs);
+	if (t->json)
+		map_show_json(t, path, &info, &st, err, entries, &gs);
+	else
+		map_show_text(path, &info, &st, err, entries, &gs);
 	return TLDTOOL_OK;
 }
 

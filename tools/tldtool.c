@@ -13,7 +13,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: tldtool [OPTIONS] map create [--mode MODE] [--group GROUP] [--force]\n"
+		"Usage: tldtool [OPTIONS] map create [--mode MODE] [--group GROUP] [--force] [--no-sweep]\n"
 		"       tldtool [OPTIONS] map show\n"
 		"\n"
 		"Options:\n"
@@ -49,6 +49,7 @@ static const struct option tldtool_options[] = {
 	{ "mode",	required_argument,	NULL, 'm' },
 	{ "group",	required_argument,	NULL, 'g' },
 	{ "force",	no_argument,		NULL, 'f' },
+	{ "no-sweep",	no_argument,		NULL, 'S' },
 	{ "json",	no_argument,		NULL, 'j' },
 	{ "pretty",	no_argument,		NULL, 'p' },
 	{ "help",	no_argument,		NULL, 'h' },
@@ -58,7 +59,7 @@ static const struct option tldtool_options[] = {
 
 int main(int argc, char **argv)
 {
-	struct tldtool t = { 0 };
+	struct tldtool t = { .sweep = -1 };
 	bool pretty = false;
 	int c;
 
@@ -68,6 +69,7 @@ int main(int argc, char **argv)
 		case 'm': t.mode = optarg; break;
 		case 'g': t.group = optarg; break;
 		case 'f': t.force = true; break;
+		case 'S': t.sweep = 0; break;
 		case 'p': pretty = true; /* fall through */
 		case 'j': t.json = true; break;
 		case 'h': usage(stdout); return TLDTOOL_OK;

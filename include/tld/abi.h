@@ -90,6 +90,40 @@ struct tld_seq {
 	__u32 reserved;
 };
 
+/*
+ * The guard. The kernel lets any process that can open the map attach its
+ * own pages to any task. So a thread vouches for its entry: it calls
+ *
+ *	prctl(PR_SET_NAME, its own current name, TLD_VOUCH(op), cookie, tid)
+ *
+ * which leaves its name as it was, and the guard's tp_btf/task_rename
+ * program records the result in tld_guard_map. It acts only for a tid in
+ * the caller's thread group, or for any tid if the caller is privileged.
+ * Readers trust an entry only if it is the vouched one.
+ */
+#define TLD_VOUCH_MAGIC		0x746c6476ull	/* "tldv" */
+#define TLD_VOUCH(op)		(TLD_VOUCH_MAGIC << 32 | (op))
+
+enum tld_vouch_op {
+	TLD_VOUCH_ANNOUNCE = 1,	/* an entry with this cookie is on its way */
+	TLD_VOUCH_COMMIT = 2,	/* the entry attached now, if its cookie matches */
+	TLD_VOUCH_WITHDRAW = 3,	/* the entry is going away */
+};
+
+/*
+ * tld_guard_map's value: the vouched entry, as the kernel holds it (the
+ * pinned pages' kernel addresses), and the announced cookie. Written by the
+ * guard only.
+ */
+struct tld_verdict {
+	__u64 data;
+	__u64 meta;
+	__u64 pending;
+	__u16 start;
+	__u16 reserved;
+	__u32 voucher;		/* tgid that vouched */
+};
+
 #ifndef __bpf__
 _Static_assert(sizeof(struct tld_metadata) == 64, "tld_metadata is 64 bytes");
 _Static_assert(TLD_MAX_KEYS == TLD_PAGE_SIZE / sizeof(struct tld_metadata) - 1,
@@ -97,6 +131,7 @@ _Static_assert(TLD_MAX_KEYS == TLD_PAGE_SIZE / sizeof(struct tld_metadata) - 1,
 _Static_assert(sizeof(struct tld_meta_u) <= TLD_PAGE_SIZE, "tld_meta_u fits a page");
 _Static_assert(sizeof(struct tld_data_u) == TLD_PAGE_SIZE, "tld_data_u is a page");
 _Static_assert(sizeof(struct tld_map_value) == 24, "map value is 24 bytes");
+_Static_assert(sizeof(struct tld_verdict) == 32, "verdict is 32 bytes");
 #endif
 
 #endif /* TLD_ABI_H */

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * For loaders of BPF consumers that use libbpf: make an object's
- * tld_data_map the pinned one, before bpf_object__load(). Header-only, so
- * that libtld itself never depends on libbpf.
+ * tld_data_map and tld_guard_map the pinned ones, before
+ * bpf_object__load(). Header-only, so that libtld itself never depends on
+ * libbpf.
  */
 #ifndef TLD_LOADER_H
 #define TLD_LOADER_H
 
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -24,19 +28,36 @@ static inline const char *tld_loader_map_path(const char *path)
 	return env && *env ? env : TLD_DEFAULT_MAP_PATH;
 }
 
-/* Reuse the pinned tld map for @obj's tld_data_map. 0 or -errno. */
-static inline int tld_loader_reuse_map(struct bpf_object *obj, const char *path)
+static inline int tld_loader_reuse(struct bpf_object *obj, const char *name, const char *path)
 {
-	struct bpf_map *map = bpf_object__find_map_by_name(obj, "tld_data_map");
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
 	int fd, err;
 
 	if (!map)
 		return -ENOENT;
-	fd = bpf_obj_get(tld_loader_map_path(path));
+	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;
 	err = bpf_map__reuse_fd(map, fd);
 	close(fd);
+	return err;
+}
+
+/*
+ * Reuse the pinned tld_data_map at @path (NULL: the default), and the
+ * tld_guard_map beside it, for @obj's maps of those names. 0 or -errno.
+ */
+static inline int tld_loader_reuse_map(struct bpf_object *obj, const char *path)
+{
+	char dir[PATH_MAX], guard[PATH_MAX];
+	int err;
+
+	path = tld_loader_map_path(path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	snprintf(guard, sizeof(guard), "%s/tld_guard_map", dirname(dir));
+	err = tld_loader_reuse(obj, "tld_data_map", path);
+	if (!err && bpf_object__find_map_by_name(obj, "tld_guard_map"))
+		err = tld_loader_reuse(obj, "tld_guard_map", guard);
 	return err;
 }
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The tld task-storage map as BPF objects declare it. tldtool creates it
- * from this definition, and consumers reuse the pinned map under the same
- * name, so both sides agree on its BTF. Include after vmlinux.h and
- * <bpf/bpf_helpers.h>.
+ * The tld task-storage maps as BPF objects declare them. tldtool creates
+ * them from these definitions, and consumers reuse the pinned maps under
+ * the same names, so both sides agree on their BTF. Include after
+ * vmlinux.h and <bpf/bpf_helpers.h>.
  */
 #ifndef TLD_MAP_BPF_H
 #define TLD_MAP_BPF_H
@@ -16,6 +16,14 @@ struct {
 	__type(key, int);
 	__type(value, struct tld_map_value);
 } tld_data_map SEC(".maps");
+
+/* What the guard vouched for, per task: see struct tld_verdict. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tld_verdict);
+} tld_guard_map SEC(".maps");
 
 /*
  * clang emits the pointee of a __uptr pointer as a forward declaration

@@ -23,8 +23,11 @@
  * in its meta page, a returned pointer p has [p, p + size) inside the
  * task's data area and inside one published key of at least @size bytes.
  *
+ * Only entries that their own process vouched for are read (see
+ * tld_vouched()).
+ *
  * Include after vmlinux.h and <bpf/bpf_helpers.h>; reuse the pinned
- * tld_data_map (see tld/loader.h) before loading.
+ * tld_data_map and tld_guard_map (see tld/loader.h) before loading.
  */
 #ifndef TLD_TLD_BPF_H
 #define TLD_TLD_BPF_H
@@ -43,6 +46,9 @@
 
 #ifndef EBUSY
 #define EBUSY		16
+#endif
+#ifndef EACCES
+#define EACCES		13
 #endif
 
 #ifndef TLD_KEY_MAP_CREATE_RETRY
@@ -85,8 +91,28 @@ static __always_inline __u32 tld_cookie32(__u64 cookie)
 }
 
 /*
+ * Whether @task's entry is the one its own process vouched for (struct
+ * tld_verdict in tld/abi.h): any other process that can open the map can
+ * attach pages to any task, but cannot make the guard vouch for them.
+ * Define TLD_TRUST_UNVOUCHED to read entries no guard vouched for, such as
+ * those of the upstream user-side header, and accept that risk.
+ */
+static __always_inline bool tld_vouched(struct task_struct *task, void *data, void *meta,
+					 __u16 start)
+{
+#ifdef TLD_TRUST_UNVOUCHED
+	return true;
+#else
+	struct tld_verdict *g = bpf_task_storage_get(&tld_guard_map, task, 0, 0);
+
+	return g && g->data == (__u64)data && g->meta == (__u64)meta && g->start == start;
+#endif
+}
+
+/*
  * Look up @task's entry. 0, or -ENODATA if the task has no tld data,
- * -EINVAL if its entry is malformed, -ENOMEM if no key cache can be made.
+ * -EINVAL if its entry is malformed, -EACCES if its process did not vouch
+ * for it, -ENOMEM if no key cache can be made.
  */
 __attribute__((unused))
 static int tld_object_init(struct task_struct *task, struct tld_object *obj)
@@ -109,6 +135,8 @@ static int tld_object_init(struct task_struct *task, struct tld_object *obj)
 	start = v->start;
 	if (start < TLD_DATA_HDR || start >= TLD_PAGE_SIZE || start % TLD_KEY_ALIGN)
 		return -EINVAL;
+	if (!tld_vouched(task, data, meta, start))
+		return -EACCES;
 	obj->data = (char *)data;
 	obj->meta = meta;
 	obj->start = start;

@@ -8,6 +8,7 @@
 #define TLD_FUZZ_BPF_SHIM_H
 
 #include <linux/types.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define SEC(name)

@@ -26,6 +26,7 @@ struct tld_keys {
 };
 
 static struct tld_map_value value;
+static struct tld_verdict verdict;
 static struct tld_keys cache;
 
 void *bpf_task_storage_get(void *map, struct task_struct *task, void *init, __u64 flags)
@@ -33,7 +34,9 @@ void *bpf_task_storage_get(void *map, struct task_struct *task, void *init, __u6
 	(void)task;
 	(void)init;
 	(void)flags;
-	return map == &tld_data_map ? (void *)&value : (void *)&cache;
+	if (map == &tld_data_map)
+		return &value;
+	return map == &tld_guard_map ? (void *)&verdict : (void *)&cache;
 }
 
 static void fail(const char *what, int k, long got, long want)
@@ -84,6 +87,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
 		goto out;
 	value = (struct tld_map_value){ .data = data, .meta = meta };
 	value.start = in[0] | in[1] << 8;
+	/* The guard vouched for this entry; the lookup is what is fuzzed. */
+	verdict = (struct tld_verdict){ .data = (__u64)data, .meta = (__u64)meta,
+					.start = value.start };
 	data->unused = len;
 	memset(&cache, 0, sizeof(cache));
 	in += 2;

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The guard. The kernel lets any process that can open the map attach its
+ * own pages to any task's entry, or delete it. This kernel refuses fentry,
+ * fexit and LSM programs, so the writes cannot be refused; instead:
+ *
+ * - a thread vouches for its own entry (TLD_VOUCH in tld/abi.h) through a
+ *   prctl() that this program sees as current, whatever pidfd a writer
+ *   used, and the verdict names the pinned pages; tld.bpf.h readers trust
+ *   an entry only if it is the vouched one;
+ * - entries nobody vouched for are removed before their task is woken or
+ *   switched in, for readers that do not check (the upstream header);
+ * - vouched entries found deleted or replaced are counted as erased.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <tld/map.bpf.h>
+
+#include "tld_guard.h"
+
+#define NR_PRCTL	157	/* x86-64 */
+#define PR_SET_NAME	15
+#define CAP_SYS_ADMIN	21
+#define CAP_BPF		39
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tld_guard_state);
+} tld_guard_state SEC(".maps");
+
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
+extern void bpf_task_release(struct task_struct *p) __ksym;
+
+static struct tld_guard_state *state(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&tld_guard_state, &zero);
+}
+
+/* CAP_SYS_ADMIN or CAP_BPF in the initial user namespace. */
+static bool privileged(struct task_struct *t)
+{
+	__u64 caps = BPF_CORE_READ(t, cred, cap_effective.val);
+
+	return !BPF_CORE_READ(t, cred, user_ns, level) &&
+	       caps & (1ull << CAP_SYS_ADMIN | 1ull << CAP_BPF);
+}
+
+static void commit(struct task_struct *target, struct tld_verdict *g, __u64 cookie,
+		   __u32 voucher, struct tld_guard_state *s)
+{
+	struct tld_map_value *v = bpf_task_storage_get(&tld_data_map, target, 0, 0);
+	struct tld_data_u *data = v ? v->data : NULL;
+
+	if (!data || data->unused != cookie) {
+		__sync_fetch_and_add(&s->mismatched, 1);
+		return;
+	}
+	g->data = (__u64)data;
+	g->meta = (__u64)v->meta;
+	g->start = v->start;
+	g->voucher = voucher;
+	g->pending = 0;
+	__sync_fetch_and_add(&s->vouched, 1);
+}
+
+static void vouch(struct task_struct *cur, struct task_struct *target, __u32 op, __u64 cookie,
+		  struct tld_guard_state *s)
+{
+	struct tld_verdict *g;
+
+	if (target->tgid != cur->tgid && !privileged(cur)) {
+		__sync_fetch_and_add(&s->refused, 1);
+		return;
+	}
+	g = bpf_task_storage_get(&tld_guard_map, target, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!g)
+		return;
+	switch (op) {
+	case TLD_VOUCH_ANNOUNCE:
+		g->pending = cookie;
+		break;
+	case TLD_VOUCH_COMMIT:
+		commit(target, g, cookie, cur->tgid, s);
+		break;
+	case TLD_VOUCH_WITHDRAW:
+		__builtin_memset(g, 0, sizeof(*g));
+		__sync_fetch_and_add(&s->withdrawn, 1);
+		break;
+	}
+}
+
+/* prctl(PR_SET_NAME, name, TLD_VOUCH(op), cookie, tid): see tld/abi.h. */
+SEC("tp_btf/task_rename")
+int BPF_PROG(tld_guard_vouch, struct task_struct *task, const char *comm)
+{
+	struct task_struct *cur = bpf_get_current_task_btf(), *target;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(cur);
+	struct tld_guard_state *s = state();
+	__u64 arg3;
+
+	if (!s || BPF_CORE_READ(regs, orig_ax) != NR_PRCTL ||
+	    BPF_CORE_READ(regs, di) != PR_SET_NAME)
+		return 0;
+	arg3 = BPF_CORE_READ(regs, dx);
+	if (arg3 >> 32 != TLD_VOUCH_MAGIC)
+		return 0;
+	target = bpf_task_from_pid(BPF_CORE_READ(regs, r8));
+	if (!target)
+		return 0;
+	vouch(cur, target, (__u32)arg3, BPF_CORE_READ(regs, r10), s);
+	bpf_task_release(target);
+	return 0;
+}
+
+static bool announced(struct tld_verdict *g, struct tld_map_value *v)
+{
+	struct tld_data_u *data = v->data;
+
+	return g->pending && data && data->unused == g->pending;
+}
+
+static bool is_vouched(struct tld_verdict *g, struct tld_map_value *v)
+{
+	void *data = v->data, *meta = v->meta;
+
+	return g->data == (__u64)data && g->meta == (__u64)meta && g->start == v->start;
+}
+
+static void sweep(struct task_struct *p)
+{
+	struct tld_map_value *v = bpf_task_storage_get(&tld_data_map, p, 0, 0);
+	struct tld_guard_state *s;
+	struct tld_verdict *g;
+
+	g = bpf_task_storage_get(&tld_guard_map, p, 0, 0);
+	if (!v && !(g && g->data))
+		return;
+	s = state();
+	if (!s)
+		return;
+	if (g && (v ? !is_vouched(g, v) && !announced(g, v) : g->data)) {
+		/*
+		 * The owner withdraws before it deletes or replaces its entry:
+		 * someone else deleted or replaced this one.
+		 */
+		g->data = g->meta = 0;
+		__sync_fetch_and_add(&s->erased, 1);
+	}
+	if (!v || !s->sweep || (g && (is_vouched(g, v) || announced(g, v))))
+		return;
+	if (!bpf_task_storage_delete(&tld_data_map, p))
+		__sync_fetch_and_add(&s->swept, 1);
+}
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(tld_guard_waking, struct task_struct *p)
+{
+	sweep(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(tld_guard_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	sweep(next);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
