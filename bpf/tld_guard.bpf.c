@@ -55,8 +55,12 @@ static void commit(struct task_struct *target, struct tld_verdict *g, __u64 cook
 		   __u32 voucher, struct tld_guard_state *s)
 {
 	struct tld_map_value *v = bpf_task_storage_get(&tld_data_map, target, 0, 0);
-	struct tld_data_u *data = v ? v->data : NULL;
+	struct tld_data_u *data;
 
+	/* Every guard sees every vouch: no entry here, not this map's. */
+	if (!v)
+		return;
+	data = v->data;
 	if (!data || data->unused != cookie) {
 		__sync_fetch_and_add(&s->mismatched, 1);
 		return;

@@ -146,10 +146,14 @@ void th_map_create(struct th_map *m, const char *tldtool_args)
 	setenv("TLD_MAP_PATH", m->path, 1);
 }
 
+/* Everything tldtool pinned goes, so no test leaves its guard attached. */
 void th_map_remove(struct th_map *m)
 {
-	unlink(m->path);
-	rmdir(m->dir);
+	char args[256];
+
+	snprintf(args, sizeof(args), "--path %s map remove", m->path);
+	if (th_tldtool(args, NULL, 0))
+		th_fatal("tldtool %s failed", args);
 	rmdir("/sys/fs/bpf/tld-test");
 }
 

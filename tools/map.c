@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -289,12 +290,30 @@ static int map_show(struct tldtool *t)
 	return TLDTOOL_OK;
 }
 
+/* Unpin the map and everything tldtool pinned beside it. */
+static int map_remove(struct tldtool *t)
+{
+	const char *path = tldtool_map_path(t);
+	char dir[PATH_MAX];
+
+	if (pin_remove_all(path))
+		return TLDTOOL_ERROR;
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (rmdir(dirname(dir)) && errno != ENOTEMPTY && errno != EBUSY)
+		return tldtool_err(errno, "cannot remove %s", dir);
+	if (!t->json)
+		printf("removed tld map %s\n", path);
+	return TLDTOOL_OK;
+}
+
 int tldtool_map(struct tldtool *t, int argc, char **argv)
 {
 	if (argc == 1 && !strcmp(argv[0], "create"))
 		return map_create(t);
 	if (argc == 1 && !strcmp(argv[0], "show"))
 		return map_show(t);
-	tldtool_err(0, "usage: tldtool map create|show (see tldtool --help)");
+	if (argc == 1 && !strcmp(argv[0], "remove"))
+		return map_remove(t);
+	tldtool_err(0, "usage: tldtool map create|show|remove (see tldtool --help)");
 	return TLDTOOL_USAGE;
 }

@@ -15,6 +15,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: tldtool [OPTIONS] map create [--mode MODE] [--group GROUP] [--force] [--no-sweep]\n"
 		"       tldtool [OPTIONS] map show\n"
+		"       tldtool [OPTIONS] map remove\n"
 		"\n"
 		"Options:\n"
 		"  --path PATH   the pinned map (default: $TLD_MAP_PATH, else %s)\n"
