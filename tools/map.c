@@ -278,7 +278,7 @@ static int map_show(struct tldtool *t)
 		close(fd);
 		return tldtool_err(errno, "cannot query %s", path);
 	}
-	err = tldtool_count_entries(fd, &entries);
+	err = tldtool_count_entries(path, &entries);
 	if (err == -EPERM)
 		tldtool_err(err, "counting entries needs CAP_BPF and CAP_PERFMON");
 	close(fd);

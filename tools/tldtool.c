@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,6 +17,9 @@ static void usage(FILE *out)
 		"Usage: tldtool [OPTIONS] map create [--mode MODE] [--group GROUP] [--force] [--no-sweep]\n"
 		"       tldtool [OPTIONS] map show\n"
 		"       tldtool [OPTIONS] map remove\n"
+		"       tldtool [OPTIONS] show [PID|--all]\n"
+		"       tldtool [OPTIONS] keys PID\n"
+		"       tldtool [OPTIONS] top [--interval S] [--iterations N] [--by KEY]\n"
 		"\n"
 		"Options:\n"
 		"  --path PATH   the pinned map (default: $TLD_MAP_PATH, else %s)\n"
@@ -51,6 +55,10 @@ static const struct option tldtool_options[] = {
 	{ "group",	required_argument,	NULL, 'g' },
 	{ "force",	no_argument,		NULL, 'f' },
 	{ "no-sweep",	no_argument,		NULL, 'S' },
+	{ "interval",	required_argument,	NULL, 'i' },
+	{ "iterations",	required_argument,	NULL, 'n' },
+	{ "all",	no_argument,		NULL, 'a' },
+	{ "by",		required_argument,	NULL, 'b' },
 	{ "json",	no_argument,		NULL, 'j' },
 	{ "pretty",	no_argument,		NULL, 'p' },
 	{ "help",	no_argument,		NULL, 'h' },
@@ -71,6 +79,10 @@ int main(int argc, char **argv)
 		case 'g': t.group = optarg; break;
 		case 'f': t.force = true; break;
 		case 'S': t.sweep = 0; break;
+		case 'i': t.interval = atof(optarg); break;
+		case 'n': t.iterations = atoi(optarg); break;
+		case 'a': break;
+		case 'b': t.by = optarg; break;
 		case 'p': pretty = true; /* fall through */
 		case 'j': t.json = true; break;
 		case 'h': usage(stdout); return TLDTOOL_OK;
@@ -85,6 +97,12 @@ int main(int argc, char **argv)
 	argv += optind;
 	if (argc >= 1 && !strcmp(argv[0], "map"))
 		return tldtool_map(&t, argc - 1, argv + 1);
+	if (argc >= 1 && !strcmp(argv[0], "show"))
+		return tldtool_show(&t, argc - 1, argv + 1);
+	if (argc >= 1 && !strcmp(argv[0], "keys"))
+		return tldtool_keys(&t, argc - 1, argv + 1);
+	if (argc >= 1 && !strcmp(argv[0], "top"))
+		return tldtool_top(&t, argc - 1, argv + 1);
 	usage(stderr);
 	return TLDTOOL_USAGE;
 }

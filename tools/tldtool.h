@@ -7,6 +7,8 @@
 #include <linux/types.h>
 
 #include "../bpf/tld_guard.h"
+#include "../bpf/tld_iter.h"
+#include "../src/internal.h"
 #include "json.h"
 
 struct bpf_map;
@@ -17,6 +19,9 @@ enum {
 	TLDTOOL_OK	= 0,
 	TLDTOOL_ERROR	= 1,
 	TLDTOOL_USAGE	= 2,
+	TLDTOOL_NO_PROCESS = 3,	/* no such process */
+	TLDTOOL_NO_DATA	= 4,	/* the process has no tld data */
+	TLDTOOL_PERM	= 5,	/* the privilege it needs is missing */
 };
 
 struct tldtool {
@@ -26,6 +31,9 @@ struct tldtool {
 	bool force;		/* --force */
 	int sweep;		/* --no-sweep: 0; else -1, unspecified */
 	bool json;		/* --json */
+	double interval;	/* --interval, top */
+	int iterations;		/* --iterations, top; 0: until interrupted */
+	const char *by;		/* --by, top: the key to sum CPU time by */
 	struct json j;
 };
 
@@ -34,7 +42,32 @@ int tldtool_err(int err, const char *fmt, ...);
 const char *tldtool_map_path(const struct tldtool *t);
 
 int tldtool_map(struct tldtool *t, int argc, char **argv);
-int tldtool_count_entries(int map_fd, unsigned long long *count);
+int tldtool_show(struct tldtool *t, int argc, char **argv);
+int tldtool_keys(struct tldtool *t, int argc, char **argv);
+int tldtool_top(struct tldtool *t, int argc, char **argv);
+
+/* iter.c */
+struct tld_record {
+	struct tld_dump_head head;
+	struct tld_meta_u meta;
+	unsigned char data[TLD_PAGE_SIZE];
+};
+typedef int (*tldtool_record_fn)(const struct tld_record *r, void *ctx);
+int tldtool_count_entries(const char *map_path, unsigned long long *count);
+int tldtool_dump(const char *map_path, pid_t pid, tldtool_record_fn fn, void *ctx);
+
+/* decode.c */
+enum value_kind { VALUE_UINT, VALUE_INT, VALUE_HEX, VALUE_BOOL, VALUE_STR, VALUE_BYTES };
+struct value_type {
+	enum value_kind kind;
+	unsigned int width;	/* of one element; 0 for str and bytes */
+	unsigned int count;
+};
+void value_type(const char *name, const void *v, unsigned int size, struct value_type *t);
+void value_print(FILE *out, const struct value_type *t, const void *v, unsigned int size);
+void value_json(struct json *j, const char *name, const struct value_type *t, const void *v,
+		unsigned int size);
+const char *value_kind_name(const struct value_type *t);
 
 /* pins.c */
 void pin_path(const char *map_path, const char *name, char *buf, size_t len);
