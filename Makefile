@@ -125,7 +125,7 @@ $(O)/test/%: test/%.c $(O)/test/harness.o $(TEST_BPF) $(LIBTLD_SO) | $(O)/test
 		-L$(O) -Wl,--as-needed -ltld -Wl,--no-as-needed -Wl,-rpath,'$$ORIGIN/..' \
 		$(LIBBPF) -lpthread -ldl
 
-tests: $(TESTS) $(TEST_LIBS) $(TLDTOOL)
+tests: $(TESTS) $(TEST_LIBS) $(TLDTOOL) examples
 
 # tld.bpf.h's reader compiled for user space, under libFuzzer.
 $(O)/fuzz/%: test/fuzz/%.c test/fuzz/bpf_shim.h test/model.h $(wildcard include/tld/*.h) | $(O)/fuzz

@@ -70,6 +70,7 @@ static void commit(struct task_struct *target, struct tld_verdict *g, __u64 cook
 	g->start = v->start;
 	g->voucher = voucher;
 	g->pending = 0;
+	g->withdrawn = 0;
 	__sync_fetch_and_add(&s->vouched, 1);
 }
 
@@ -94,6 +95,7 @@ static void vouch(struct task_struct *cur, struct task_struct *target, __u32 op,
 		break;
 	case TLD_VOUCH_WITHDRAW:
 		__builtin_memset(g, 0, sizeof(*g));
+		g->withdrawn = 1;
 		__sync_fetch_and_add(&s->withdrawn, 1);
 		break;
 	}

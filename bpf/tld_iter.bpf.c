@@ -49,6 +49,7 @@ int tld_dump(struct bpf_iter__task *ctx)
 	head.start = v->start;
 	head.vouched = g && g->data == (__u64)data && g->meta == (__u64)meta &&
 		       g->start == v->start;
+	head.leaving = g && g->withdrawn;
 	bpf_seq_write(ctx->meta->seq, &head, sizeof(head));
 	bpf_seq_write(ctx->meta->seq, meta, TLD_DUMP_META_SIZE);
 	bpf_seq_write(ctx->meta->seq, data, sizeof(*data));

@@ -9,7 +9,8 @@ struct tld_dump_head {
 	char comm[16];
 	__u16 start;
 	__u8 vouched;		/* the entry is the one the guard vouched for */
-	__u8 reserved[5];
+	__u8 leaving;		/* its owner withdrew it: the thread is going */
+	__u8 reserved[4];
 };
 
 /* A record: the head, then the meta page, then the data page. */

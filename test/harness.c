@@ -110,15 +110,15 @@ const char *th_build_dir(void)
 	return dir;
 }
 
-int th_tldtool(const char *args, char *out, size_t out_len)
+int th_run(const char *cmd, char *out, size_t out_len)
 {
-	char cmd[PATH_MAX + 1024];
+	char full[PATH_MAX + 1024];
 	size_t n = 0;
 	FILE *p;
 	int st;
 
-	snprintf(cmd, sizeof(cmd), "%s/tldtool %s 2>&1", th_build_dir(), args);
-	p = popen(cmd, "r");
+	snprintf(full, sizeof(full), "%s 2>&1", cmd);
+	p = popen(full, "r");
 	if (!p)
 		th_fatal("popen %s: %s", cmd, strerror(errno));
 	if (out && out_len) {
@@ -130,6 +130,14 @@ int th_tldtool(const char *args, char *out, size_t out_len)
 	}
 	st = pclose(p);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+int th_tldtool(const char *args, char *out, size_t out_len)
+{
+	char cmd[PATH_MAX + 1024];
+
+	snprintf(cmd, sizeof(cmd), "%s/tldtool %s", th_build_dir(), args);
+	return th_run(cmd, out, out_len);
 }
 
 void th_map_create(struct th_map *m, const char *tldtool_args)

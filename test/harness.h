@@ -33,7 +33,9 @@ pid_t th_gettid(void);
 /* This test program's path, and the build directory ($O). */
 const char *th_exe(void);
 const char *th_build_dir(void);
-/* Run the built tldtool with @args; returns its exit status. */
+/* Run @cmd, its output (and errors) in @out; returns its exit status. */
+int th_run(const char *cmd, char *out, size_t out_len);
+/* Run the built tldtool with @args. */
 int th_tldtool(const char *args, char *out, size_t out_len);
 
 /* A map for this test only; TLD_MAP_PATH names it. */

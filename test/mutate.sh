@@ -124,6 +124,13 @@ mutate security bpf/tld_guard.bpf.c \
 	'if (!bpf_task_storage_delete(&tld_data_map, p))' \
 	'if (0)'
 
+mutate show tools/show.c \
+	'json_uint(j, "offset", keys[i].at - r->head.start);' \
+	'json_uint(j, "offset", keys[i].at);'
+mutate examples examples/wakeups/wakematrix.bpf.c \
+	'__u32 wakee = role_of(p), waker;' \
+	'__u32 wakee = role_of(bpf_get_current_task_btf()), waker;'
+
 rm -rf "$work"
 echo "$caught caught, $missed missed"
 [ "$missed" = 0 ]

@@ -23,11 +23,9 @@ static int guard_set_sweep(struct tld_guard_bpf *skel, int sweep)
 	if (sweep < 0)
 		return 0;
 	if (bpf_map_lookup_elem(fd, &zero, &st))
-		return tldtool_err(errno, "cannot read the guard's state");
+		return -errno;
 	st.sweep = sweep;
-	if (bpf_map_update_elem(fd, &zero, &st, 0))
-		return tldtool_err(errno, "cannot set the guard's sweep");
-	return 0;
+	return bpf_map_update_elem(fd, &zero, &st, 0) ? -errno : 0;
 }
 
 /* Load the guard against the pinned maps; attach what is not attached. */
@@ -36,19 +34,24 @@ int guard_install(const char *map_path, int sweep)
 	struct tld_guard_bpf *skel = tld_guard_bpf__open();
 	int err;
 
-	if (!skel)
-		return tldtool_err(errno, "cannot open the guard object");
+	if (!skel) {
+		tldtool_err(errno, "cannot open the guard object");
+		return -EINVAL;
+	}
 	err = pin_map_prepare(skel->maps.tld_data_map, map_path) ?:
 	      pin_map_prepare(skel->maps.tld_guard_map, map_path) ?:
 	      pin_map_prepare(skel->maps.tld_guard_state, map_path);
 	if (!err && tld_guard_bpf__load(skel))
-		err = tldtool_err(errno, "cannot load the guard");
-	if (!err)
+		err = -errno;
+	if (err)
+		tldtool_err(err, "cannot load the guard");
+	else
 		err = pin_map_commit(skel->maps.tld_guard_state, map_path) ?:
-		      guard_set_sweep(skel, sweep) ?:
 		      pin_link(skel->progs.tld_guard_vouch, map_path, guard_links[0]) ?:
 		      pin_link(skel->progs.tld_guard_waking, map_path, guard_links[1]) ?:
 		      pin_link(skel->progs.tld_guard_switch, map_path, guard_links[2]);
+	if (!err && (err = guard_set_sweep(skel, sweep)))
+		tldtool_err(err, "cannot set the guard's sweep");
 	tld_guard_bpf__destroy(skel);
 	return err;
 }

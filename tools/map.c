@@ -152,13 +152,17 @@ static int map_install(const char *path)
 	struct tld_map_bpf *skel = tld_map_bpf__open();
 	int err;
 
-	if (!skel)
-		return tldtool_err(errno, "cannot open the map object");
+	if (!skel) {
+		tldtool_err(errno, "cannot open the map object");
+		return -EINVAL;
+	}
 	err = pin_map_prepare(skel->maps.tld_data_map, path) ?:
 	      pin_map_prepare(skel->maps.tld_guard_map, path);
 	if (!err && tld_map_bpf__load(skel))
-		err = tldtool_err(errno, "cannot load the map object (it needs CAP_BPF)");
-	if (!err)
+		err = -errno;
+	if (err)
+		tldtool_err(err, "cannot create or reuse the maps (creating them needs CAP_BPF)");
+	else
 		err = pin_map_commit(skel->maps.tld_data_map, path) ?:
 		      pin_map_commit(skel->maps.tld_guard_map, path) ?:
 		      pin_link(skel->progs.tld_exec, path, "tld_exec");

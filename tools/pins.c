@@ -2,7 +2,7 @@
 /*
  * The objects tldtool pins beside the map, by name, in the map's directory:
  * maps are reused when pinned and pinned when new, links are attached and
- * pinned when missing.
+ * pinned when missing. Each returns 0 or -errno.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -40,7 +40,10 @@ bool pin_exists(const char *map_path, const char *name)
 	return !access(path, F_OK);
 }
 
-/* Reuse the pinned map of @map's name, or mark it to be pinned on load. */
+/*
+ * Reuse the pinned map of @map's name, or leave it to be created on load.
+ * Silent: readers report a failure in their own terms.
+ */
 int pin_map_prepare(struct bpf_map *map, const char *map_path)
 {
 	char path[PATH_MAX];
@@ -49,10 +52,16 @@ int pin_map_prepare(struct bpf_map *map, const char *map_path)
 	pin_path(map_path, bpf_map__name(map), path, sizeof(path));
 	fd = bpf_obj_get(path);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : tldtool_err(errno, "cannot open %s", path);
+		return errno == ENOENT ? 0 : -errno;
 	err = bpf_map__reuse_fd(map, fd);
 	close(fd);
-	return err ? tldtool_err(err, "cannot reuse %s", path) : 0;
+	return err;
+}
+
+static int pin_err(int err, const char *what, const char *path)
+{
+	tldtool_err(err, "cannot %s %s", what, path);
+	return err;
 }
 
 /* After load: pin @map if it is new. */
@@ -64,7 +73,7 @@ int pin_map_commit(struct bpf_map *map, const char *map_path)
 	if (!access(path, F_OK))
 		return 0;
 	if (bpf_map__pin(map, path))
-		return tldtool_err(errno, "cannot pin %s", path);
+		return pin_err(-errno, "pin", path);
 	return 0;
 }
 
@@ -80,10 +89,10 @@ int pin_link(struct bpf_program *prog, const char *map_path, const char *name)
 		return 0;
 	link = bpf_program__attach(prog);
 	if (!link)
-		return tldtool_err(errno, "cannot attach %s", bpf_program__name(prog));
+		return pin_err(-errno, "attach the program for", path);
 	err = bpf_link__pin(link, path);
 	bpf_link__destroy(link);
-	return err ? tldtool_err(err, "cannot pin %s", path) : 0;
+	return err ? pin_err(err, "pin", path) : 0;
 }
 
 /* Remove every pin tldtool makes beside the map. */
@@ -95,7 +104,7 @@ int pin_remove_all(const char *map_path)
 	for (i = 0; i < sizeof(tldtool_pins) / sizeof(tldtool_pins[0]); i++) {
 		pin_path(map_path, tldtool_pins[i], path, sizeof(path));
 		if (unlink(path) && errno != ENOENT)
-			return tldtool_err(errno, "cannot remove %s", path);
+			return pin_err(-errno, "remove", path);
 	}
 	return 0;
 }

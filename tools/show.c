@@ -61,7 +61,12 @@ static void show_text(const struct tld_record *r, const struct key_view *keys, i
 		value_type(keys[i].name, r->data + keys[i].at, keys[i].size, &vt);
 		value_print(stdout, &vt, r->data + keys[i].at, keys[i].size);
 	}
-	printf("%s\n", r->head.vouched ? "" : "  [NOT VOUCHED: written by another process?]");
+	if (r->head.vouched)
+		putchar('\n');
+	else if (r->head.leaving)
+		printf("  [leaving: the thread is exiting]\n");
+	else
+		printf("  [NOT VOUCHED: written by another process?]\n");
 }
 
 static void show_json(const struct tld_record *r, const struct key_view *keys, int n,
@@ -75,6 +80,8 @@ static void show_json(const struct tld_record *r, const struct key_view *keys, i
 	json_uint(j, "pid", r->head.tgid);
 	json_str(j, "comm", r->head.comm);
 	json_bool(j, "vouched", r->head.vouched);
+	if (r->head.leaving)
+		json_bool(j, "leaving", true);
 	json_array_start(j, "keys");
 	for (i = 0; i < n; i++) {
 		json_object_start(j, NULL);

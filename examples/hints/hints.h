@@ -20,6 +20,17 @@ struct hint_thread {
 	__u64 request;		/* last request id BPF read */
 	__u64 cpu_ns;
 	__u64 switches;
+	__u64 wakeups;
+	__u64 wait_ns;		/* run-queue wait, wakeup to switch-in */
+};
+
+/* Run-queue wait per class: a log2 histogram of nanoseconds. */
+#define HINT_WAIT_BUCKETS	40
+
+struct hint_waits {
+	__u64 count;
+	__u64 sum_ns;
+	__u64 bucket[HINT_WAIT_BUCKETS];	/* [i]: waits in [2^i, 2^(i+1)) ns */
 };
 
 #ifndef __bpf__

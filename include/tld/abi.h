@@ -120,7 +120,7 @@ struct tld_verdict {
 	__u64 meta;
 	__u64 pending;
 	__u16 start;
-	__u16 reserved;
+	__u16 withdrawn;	/* 1: the owner withdrew it, its entry is going */
 	__u32 voucher;		/* tgid that vouched */
 };
 
