@@ -27,7 +27,7 @@ ASAN_FLAGS	:= -O1 -g -fsanitize=address -fno-omit-frame-pointer
 WARN		:= -Wall -Wextra -Wno-missing-field-initializers
 BASE_CFLAGS	:= -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -MMD -MP $(CFLAGS)
 LIB_CFLAGS	:= $(BASE_CFLAGS) -fPIC -fvisibility=hidden
-BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -I$(O) -Iinclude
+BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -MMD -MP -I$(O) -Iinclude
 LIBBPF		= $(shell pkg-config --libs libbpf)
 
 LIB_OBJS	:= $(patsubst src/%.c,$(O)/src/%.o,$(wildcard src/*.c))
@@ -50,7 +50,8 @@ lib: $(LIBTLD_SO) $(LIBTLD_A)
 deps:
 	@scripts/deps.sh build
 
-.PHONY: all lib deps demo test tests asan-tests fuzzers mutate examples install clean bpffs
+.PHONY: all lib deps demo test tests asan-tests fuzzers mutate examples install clean bpffs \
+	vm-tests vm-deps vm-demo
 .SECONDARY:
 
 # ---- libtld -------------------------------------------------------------
@@ -142,8 +143,8 @@ asan-tests:
 bpffs:
 	@mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 
-test: deps
-	@$(MAKE) --no-print-directory tests asan-tests fuzzers bpffs
+test: deps vm-deps
+	@$(MAKE) --no-print-directory tests asan-tests fuzzers vm-tests bpffs
 	@O=$(O) test/run.sh
 
 # Break the code on purpose and check that the tests notice (minutes).
@@ -154,6 +155,39 @@ mutate: deps
 demo: deps
 	@$(MAKE) --no-print-directory all bpffs
 	@O=$(O) examples/hints/demo.sh
+
+# ---- VM tests: Debian's 7.3 kernel, with sched_ext, under qemu ----------
+# BPF for the guest is compiled against the guest kernel's BTF.
+
+VM_BPF_CFLAGS	:= $(patsubst -I$(O),-I$(O)/vm,$(BPF_CFLAGS)) -Wno-missing-declarations
+
+$(O)/vm/vmlinux.h: | $(O)/vm
+	cp "$$(test/vm/kernel.sh 7.3)/vmlinux.h" $@
+
+$(O)/vm/%.bpf.o: $(wildcard include/tld/*.h) $(O)/vm/vmlinux.h | $(O)/vm
+	$(CLANG) $(VM_BPF_CFLAGS) -Iexamples/sched -Itest/bpf/shim -I$(UPSTREAM) -c $(filter %.bpf.c,$^) -o $@
+
+# bpftool 7.5 points a skeleton field, new in libbpf 1.5, at each
+# struct_ops map's link; with libbpf 1.4 the loaders attach those maps
+# themselves (bpf_map__attach_struct_ops), so the line goes.
+$(O)/vm/%.skel.h: $(O)/vm/%.bpf.o
+	$(BPFTOOL) gen skeleton $< | sed '/map->link = /d' > $@
+
+$(O)/vm/upstream_sched.bpf.o: test/vm/bpf/upstream_sched.bpf.c $(UPSTREAM)/task_local_data.bpf.h
+
+$(O)/vm/sched: test/vm/sched.c $(O)/test/harness.o $(O)/vm/scx_tld.skel.h \
+		$(O)/vm/upstream_sched.skel.h $(LIBTLD_SO)
+	$(CC) $(BASE_CFLAGS) -I$(O)/test -I$(O)/vm -Itest -Iexamples/sched $< $(O)/test/harness.o \
+		-o $@ -L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..' $(LIBBPF) -lpthread -ldl
+
+vm-tests: vm-deps tests $(VM_BINS) $(O)/vm/sched
+
+vm-deps:
+	@scripts/deps.sh vm
+
+# scx_tld on a hinted workload, in the 7.3 guest, by hand.
+vm-demo: deps vm-tests
+	@test/vm/run.sh -k 7.3 -c 1 -- examples/sched/demo.sh $(O)
 
 # ---- install ------------------------------------------------------------
 
@@ -176,7 +210,7 @@ install: lib $(TLDTOOL)
 clean:
 	rm -rf $(O)
 
-$(O) $(O)/src $(O)/bpf $(O)/tools $(O)/test $(O)/examples $(O)/fuzz:
+$(O) $(O)/src $(O)/bpf $(O)/tools $(O)/test $(O)/examples $(O)/fuzz $(O)/vm:
 	mkdir -p $@
 
 -include $(wildcard $(O)/*/*.d)

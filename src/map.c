@@ -3,6 +3,7 @@
  * The pinned task-storage map: finding it, checking it is tld's, and
  * attaching or detaching one thread's pages through the thread's pidfd.
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "syscall.h"
@@ -38,14 +40,53 @@ bool tld_on_bpffs(const char *path)
 	return st.f_type == BPF_FS_MAGIC;
 }
 
+/*
+ * Whether the kernel's BTF names BPF_UPTR, the field kind of __uptr
+ * pointers: 1, 0, or -1 if its BTF cannot be read. Only for error
+ * messages, so reading a few megabytes is fine.
+ */
+static int tld_kernel_has_uptr(void)
+{
+	static const char name[] = "BPF_UPTR";
+	size_t len = 0, cap = 8 << 20;
+	char *btf = malloc(cap);
+	int fd, found = -1;
+	ssize_t n = 1;
+
+	fd = open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || !btf)
+		goto out;
+	while (len < cap && (n = read(fd, btf + len, cap - len)) > 0)
+		len += n;
+	if (n >= 0)
+		found = memmem(btf, len, name, sizeof(name)) != NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(btf);
+	return found;
+}
+
+static int tld_map_missing(const char *path, int err)
+{
+	struct utsname uts;
+
+	if (!tld_on_bpffs(path))
+		return tld_err(err, "cannot open map %s: no bpffs is mounted there (mount -t bpf bpf /sys/fs/bpf)",
+			       path);
+	if (tld_kernel_has_uptr() == 0) {
+		uname(&uts);
+		return tld_err(err, "no tld map at %s, and kernel %s cannot have one: it lacks task-storage __uptr fields (BPF_UPTR), which need Linux 6.13 or later",
+			       path, uts.release);
+	}
+	return tld_err(err, "no tld map at %s (create it with 'tldtool map create')", path);
+}
+
 static int tld_map_open_error(const char *path, int err)
 {
 	switch (err) {
 	case -ENOENT:
-		if (!tld_on_bpffs(path))
-			return tld_err(err, "cannot open map %s: no bpffs is mounted there (mount -t bpf bpf /sys/fs/bpf)",
-				       path);
-		return tld_err(err, "no tld map at %s (create it with 'tldtool map create')", path);
+		return tld_map_missing(path, err);
 	case -EACCES:
 	case -EPERM:
 		return tld_err(err, "cannot open map %s: its mode and group do not admit this user (see 'tldtool map create --mode --group')",

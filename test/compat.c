@@ -87,6 +87,7 @@ int main(void)
 		err = compat_bpf__attach(skel);
 	if (err)
 		th_fatal("load the upstream-header reader: %s", strerror(-err));
+	th_ack_watch(skel->bss->th_acks);
 
 	pthread_barrier_init(&first_read, NULL, NTHREADS);
 	for (i = 0; i < NTHREADS; i++)
@@ -94,6 +95,7 @@ int main(void)
 	for (i = 0; i < NTHREADS; i++)
 		pthread_join(threads[i], NULL);
 
+	th_ack_unwatch(skel->bss->th_acks);
 	compat_bpf__destroy(skel);
 	th_map_remove(&map);
 	th_done();

@@ -4,6 +4,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,9 +80,54 @@ void th_vouch(enum tld_vouch_op op, __u64 cookie, pid_t tid)
 	prctl(PR_SET_NAME, name, TLD_VOUCH(op), cookie, (unsigned long)tid);
 }
 
+#define TH_WATCHED	4
+static volatile __u32 *th_watched[TH_WATCHED];
+
+void th_ack_watch(volatile __u32 *acks)
+{
+	int i;
+
+	for (i = 0; i < TH_WATCHED && th_watched[i]; i++)
+		;
+	if (i == TH_WATCHED)
+		th_fatal("more than %d readers to watch", TH_WATCHED);
+	th_watched[i] = acks;
+}
+
+void th_ack_unwatch(volatile __u32 *acks)
+{
+	int i;
+
+	for (i = 0; i < TH_WATCHED; i++)
+		if (th_watched[i] == acks)
+			th_watched[i] = NULL;
+}
+
+/* Whether every watched reader counted a mark since @before. */
+static bool th_acked(const __u32 *before, __u32 slot)
+{
+	int i;
+
+	for (i = 0; i < TH_WATCHED; i++)
+		if (th_watched[i] && th_watched[i][slot] == before[i])
+			return false;
+	return true;
+}
+
 void th_mark(pid_t tid)
 {
-	syscall(SYS_getpgid, (long)(TH_MAGIC << 32 | (__u32)tid));
+	__u32 slot = th_gettid() & (TH_ACKS - 1), before[TH_WATCHED];
+	int i, tries;
+
+	for (tries = 0; tries < 1000; tries++) {
+		for (i = 0; i < TH_WATCHED; i++)
+			before[i] = th_watched[i] ? th_watched[i][slot] : 0;
+		syscall(SYS_getpgid, (long)(TH_MAGIC << 32 | (__u32)tid));
+		if (th_acked(before, slot))
+			return;
+		sched_yield();
+	}
+	th_fatal("no reader ran for 1000 marks by thread %d", th_gettid());
 }
 
 const char *th_exe(void)
@@ -190,11 +236,13 @@ struct reader_bpf *th_reader_load(void)
 		err = reader_bpf__attach(r);
 	if (err)
 		th_fatal("load reader: %s", strerror(-err));
+	th_ack_watch(r->bss->th_acks);
 	return r;
 }
 
 void th_reader_destroy(struct reader_bpf *r)
 {
+	th_ack_unwatch(r->bss->th_acks);
 	reader_bpf__destroy(r);
 }
 

@@ -59,6 +59,9 @@ void th_reader_publish(struct reader_bpf *r, struct th_publish *out);
 bool th_result(struct reader_bpf *r, pid_t tid, struct th_result *out);
 /* Trigger the readers: read @tid's data, or the caller's for 0. */
 void th_mark(pid_t tid);
+/* Have th_mark() repeat until this reader's th_acks (reader.h) count it, or stop. */
+void th_ack_watch(volatile __u32 *acks);
+void th_ack_unwatch(volatile __u32 *acks);
 /* Vouch to the guard as libtld does (TLD_VOUCH in tld/abi.h). */
 void th_vouch(enum tld_vouch_op op, __u64 cookie, pid_t tid);
 

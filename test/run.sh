@@ -2,7 +2,8 @@
 # Run the test programs, one line each, then the totals: every program in
 # $O/test (or those named in $TESTS), the same against the ASan build in
 # $O/asan/test, the fuzzers in $O/fuzz, and $VALGRIND_TESTS under valgrind. A program exits 0
-# (pass), 77 (skip) or anything else (fail).
+# (pass), 77 (skip) or anything else (fail). With PLAIN_ONLY=1, only the first.
+# Then, if built, the VM tests.
 O=${O:-build}
 VALGRIND_TESTS=${VALGRIND_TESTS-thread_exit}
 here=$(dirname "$0")
@@ -46,10 +47,11 @@ rm -rf /sys/fs/bpf/tld-test
 for t in $(programs "$O/test"); do
 	run "$t" "$O/test/$t"
 done
-for t in $(programs "$O/asan/test"); do
+[ -n "${PLAIN_ONLY:-}" ] && VALGRIND_TESTS=
+for t in $([ -n "${PLAIN_ONLY:-}" ] || programs "$O/asan/test"); do
 	run "asan/$t" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 "$O/asan/test/$t"
 done
-for t in $(programs "$O/fuzz"); do
+for t in $([ -n "${PLAIN_ONLY:-}" ] || programs "$O/fuzz"); do
 	run "fuzz/$t" "$O/fuzz/$t" -runs="${FUZZ_RUNS:-300000}" -seed=1 -max_len=8192 \
 		-error_exitcode=1
 done
@@ -59,6 +61,15 @@ for t in $VALGRIND_TESTS; do
 		--leak-check=full --errors-for-leak-kinds=definite,indirect \
 		--show-leak-kinds=definite,indirect "$O/test/$t"
 done
+# In Debian's kernels under qemu (test/vm): the suite and scx_tld in 7.3,
+# and what a kernel without UPTR, 6.12, gets. make vm-tests builds them.
+if [ -z "${PLAIN_ONLY:-}" ] && [ -z "${TESTS:-}" ] && [ -x "$O/vm/sched" ]; then
+	run vm-7.3/suite "$here/vm/run.sh" -k 7.3 -t 840 -- \
+		env O="$O" PLAIN_ONLY=1 TLD_EXPECT_UPTR=1 "$here/run.sh"
+	run vm-7.3/sched "$here/vm/run.sh" -k 7.3 -c 1 -t 600 -- "$O/vm/sched"
+	run vm-6.12-cloud/uptr "$here/vm/run.sh" -k 6.12-cloud -t 300 -p "$O/test/uptr" \
+		-p "$O/tldtool" -- env TLD_EXPECT_UPTR=0 "$O/test/uptr"
+fi
 rm -rf /sys/fs/bpf/tld-test
 echo "$skip skipped"
 echo "$pass passed, $fail failed"

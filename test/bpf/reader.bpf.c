@@ -95,6 +95,7 @@ int BPF_PROG(th_sys_enter, struct pt_regs *regs, long id)
 	arg = regs->di;
 	if (arg >> 32 != TH_MAGIC)
 		return 0;
+	th_ack();
 	tid = (__u32)arg;
 	if (!tid) {
 		task = bpf_get_current_task_btf();

@@ -12,6 +12,23 @@
 /* Likewise for test/seqcount's sampler. */
 #define TH_SEQ_MAGIC	0x544c45ull
 
+/*
+ * Since 6.14 syscall tracepoints run BPF preemptibly, and the kernel skips
+ * a program entered on a CPU where another task sits preempted inside it
+ * (its recursion_misses). So each reader counts the marks it saw, by the
+ * marking thread's tid, and th_mark() repeats a mark no reader counted.
+ */
+#define TH_ACKS		(1u << 16)
+
+#ifdef __BPF__
+__u32 th_acks[TH_ACKS];
+
+static __always_inline void th_ack(void)
+{
+	__sync_fetch_and_add(&th_acks[(__u32)bpf_get_current_pid_tgid() & (TH_ACKS - 1)], 1);
+}
+#endif
+
 /* The keys the reader looks up, by slot. */
 enum {
 	TH_STATIC,	/* "test.static", 8 bytes */
