@@ -2,7 +2,11 @@
 #
 #   make            libtld.so, libtld.a, the BPF objects, tldtool, examples
 #   make demo       threads publish hints, a BPF consumer shows what it saw
-#   make test       the test suite, against the running kernel
+#   make test       the test suite, against the running kernel and, under
+#                   qemu, Debian's 7.3 (sched_ext) and 6.12 (no UPTR) kernels
+#   make vm-demo    scx_tld, the example sched_ext scheduler, in the 7.3 kernel
+#   make bench      tld against the alternatives, as ratios (bench/results)
+#   make mutate     break the code on purpose; each test must notice
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # `demo` and `test` install the toolchain first (scripts/deps.sh), as root.
@@ -51,7 +55,7 @@ deps:
 	@scripts/deps.sh build
 
 .PHONY: all lib deps demo test tests asan-tests fuzzers mutate examples install clean bpffs \
-	vm-tests vm-deps vm-demo
+	vm-tests vm-deps vm-demo bench
 .SECONDARY:
 
 # ---- libtld -------------------------------------------------------------
@@ -189,6 +193,34 @@ vm-deps:
 vm-demo: deps vm-tests
 	@test/vm/run.sh -k 7.3 -c 1 -- examples/sched/demo.sh $(O)
 
+# ---- bench --------------------------------------------------------------
+
+BENCH_BINS	:= $(patsubst bench/%.c,$(O)/bench/%,$(wildcard bench/*.c))
+BENCH_HEADERS	:= bench/stats.h bench/threads.h
+
+$(O)/bench/%.bpf.o: bench/bpf/%.bpf.c $(BPF_HEADERS) $(UPSTREAM)/task_local_data.bpf.h | $(O)/bench
+	$(CLANG) $(BPF_CFLAGS) -Itest/bpf/shim -I$(UPSTREAM) -c $< -o $@
+
+$(O)/bench/%.skel.h: $(O)/bench/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@
+
+$(O)/bench/upstream: bench/upstream.c $(BENCH_HEADERS) $(UPSTREAM)/task_local_data.bpf.h | $(O)/bench
+	$(CC) $(BASE_CFLAGS) -I$(UPSTREAM) $< -o $@ $(LIBBPF) -lpthread
+
+$(O)/bench/bpfread: bench/bpfread.c $(BENCH_HEADERS) $(O)/bench/read.skel.h \
+		$(O)/bench/read_upstream.skel.h $(LIBTLD_SO)
+	$(CC) $(BASE_CFLAGS) -I$(O)/bench $< -o $@ -L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..' \
+		$(LIBBPF) -lpthread
+
+$(O)/bench/%: bench/%.c $(BENCH_HEADERS) $(LIBTLD_SO) | $(O)/bench
+	$(CC) $(BASE_CFLAGS) $< -o $@ -L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..' $(LIBBPF) -lpthread
+
+# tld against the status quo and the physical limit, as ratios (minutes).
+bench: deps
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory $(BENCH_BINS) $(TLDTOOL) bpffs
+	@O=$(O) bench/run.sh
+
 # ---- install ------------------------------------------------------------
 
 install: lib $(TLDTOOL)
@@ -210,7 +242,7 @@ install: lib $(TLDTOOL)
 clean:
 	rm -rf $(O)
 
-$(O) $(O)/src $(O)/bpf $(O)/tools $(O)/test $(O)/examples $(O)/fuzz $(O)/vm:
+$(O) $(O)/src $(O)/bpf $(O)/tools $(O)/test $(O)/examples $(O)/fuzz $(O)/vm $(O)/bench:
 	mkdir -p $@
 
 -include $(wildcard $(O)/*/*.d)

@@ -1,0 +1,106 @@
+#!/bin/sh
+# make bench: run every benchmark in bench/ once, against a map of its
+# own, and turn their lines ("name median min max unit", over repetitions)
+# into one table per group, ratios measured in this run, a verdict per
+# goal, bench/results/latest.json and two charts.
+set -eu
+O=${O:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+results=$here/results
+raw=$(mktemp)
+trap 'rm -f "$raw"' EXIT
+mkdir -p "$results"
+
+dir=/sys/fs/bpf/tld-bench
+"$O/tldtool" --path "$dir/tld_data_map" map create >/dev/null
+export TLD_MAP_PATH=$dir/tld_data_map
+for b in update upstream bpfread register keys memory; do
+	echo "bench: $b" >&2
+	"$O/bench/$b" >>"$raw" || echo "bench: $b failed" >&2
+done
+"$O/tldtool" --path "$dir/tld_data_map" map remove >/dev/null
+
+awk -v json="$results/latest.json" -v dat="$results" \
+    -v kernel="$(uname -r)" -v cpus="$(nproc)" -v date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" '
+function v(n) { if (!(n in med)) { missing = missing " " n; return 0 } return med[n] }
+function row(label, n, base) {
+	printf "  %-44s %10.4g %-3s  %9.4g-%-9.4g", label, v(n), unit[n], lo[n], hi[n]
+	if (base != "" && v(base) > 0) printf " %9.3gx", v(n) / v(base)
+	printf "\n"
+}
+# goal(text, value, limit, sense): sense "le" wants value <= limit.
+function goal(text, value, limit, sense,   met, by) {
+	met = sense == "le" ? value <= limit : value >= limit
+	if (limit == 0 || value == 0)
+		by = "exactly"
+	else if (sense == "le")
+		by = sprintf("%s by %.2fx", met ? "beaten" : "missed", met ? limit / value : value / limit)
+	else
+		by = sprintf("%s by %.2fx", met ? "beaten" : "missed", met ? value / limit : limit / value)
+	printf "  %-6s %s: %.3g (goal %s %.3g; %s)\n", met ? "MET" : "MISSED", text, value,
+	       sense == "le" ? "<=" : ">=", limit, by
+	goals = goals sprintf("%s{\"goal\":\"%s\",\"value\":%.6g,\"limit\":%.6g,\"sense\":\"%s\",\"met\":%s}",
+			      goals == "" ? "" : ",", text, value, limit, sense, met ? "true" : "false")
+}
+{ med[$1] = $2; lo[$1] = $3; hi[$1] = $4; unit[$1] = $5; order[++n] = $1 }
+END {
+	print "1. User-side hint update (median of 7, min-max, ratio to a __thread store)"
+	row("(a) __thread store", "update.plain", "update.plain")
+	row("(b) tld, cached pointer", "update.cached", "update.plain")
+	row("(c) tld_get_data(key) + store", "update.get", "update.plain")
+	row("(d) upstream tld_get_data(fd, key) + store", "update.upstream_get", "update.plain")
+	row("(e) bpf_map_update_elem, task storage", "update.map_task", "update.plain")
+	row("(e) bpf_map_update_elem, hash by tid", "update.map_pid", "update.plain")
+	row("(f) prctl(PR_SET_NAME)", "update.prctl", "update.plain")
+	goal("(b) <= 1.2x (a)", v("update.cached") / v("update.plain"), 1.2, "le")
+	goal("(c) <= 3x (a)", v("update.get") / v("update.plain"), 3, "le")
+	goal("(b) >= 300x faster than (e)", v("update.map_task") / v("update.cached"), 300, "ge")
+	print ""
+	print "2. BPF-side read, bpf_stats run time per run (ratio to a bare storage lookup and load)"
+	row("bare bpf_task_storage_get + load", "read.bare", "read.bare")
+	row("tld.bpf.h, cached key", "read.tld", "read.bare")
+	row("upstream task_local_data.bpf.h", "read.upstream", "read.bare")
+	row("hash map by tid", "read.hash", "read.bare")
+	row("tld.bpf.h, first lookup, 63 keys", "read.uncached", "read.bare")
+	goal("tld cached read <= 1.2x bare", v("read.tld") / v("read.bare"), 1.2, "le")
+	print ""
+	print "3. Registration"
+	row("first tld_get_data in a thread, median", "register.first_use", "")
+	row("... p99", "register.first_use_p99", "")
+	row("thread create + exit", "register.life_without", "register.life_without")
+	row("thread create + first use + exit", "register.life_with", "register.life_without")
+	goal("first use <= 20 us", v("register.first_use"), 20, "le")
+	print ""
+	print "4. Key creation: 64 threads, the same 63 keys, at once"
+	row("total", "keys.total", "")
+	row("p99 per call", "keys.call_p99", "")
+	goal("wrong or failed keys == 0", v("keys.wrong"), 0, "le")
+	print ""
+	print "5. Memory per registered thread (RSS over a bare thread; 8 bytes of hints used)"
+	row("tld, 1,000 threads", "memory.tld_rss.1000", "")
+	row("tld, 10,000 threads", "memory.tld_rss.10000", "")
+	row("upstream header, 1,000 threads", "memory.upstream_rss.1000", "")
+	row("upstream header, 10,000 threads", "memory.upstream_rss.10000", "")
+	printf "  pinned by the kernel per thread: tld one 4096-byte page; upstream the page holding its buffer\n"
+	if (missing != "")
+		print "bench: no result for" missing
+	printf "{\"date\":\"%s\",\"kernel\":\"%s\",\"cpus\":%d,\"results\":{", date, kernel, cpus > json
+	for (i = 1; i <= n; i++)
+		printf "%s\"%s\":{\"median\":%s,\"min\":%s,\"max\":%s,\"unit\":\"%s\"}", (i > 1 ? "," : ""),
+		       order[i], med[order[i]], lo[order[i]], hi[order[i]], unit[order[i]] > json
+	printf "},\"goals\":[%s]}\n", goals > json
+	f = dat "/update.dat"
+	printf "__thread %s\ntld-cached %s\ntld_get_data %s\nupstream %s\nmap-update %s\nprctl %s\n",
+	       v("update.plain"), v("update.cached"), v("update.get"), v("update.upstream_get"),
+	       v("update.map_task"), v("update.prctl") > f
+	f = dat "/memory.dat"
+	printf "1000 %s %s 4096\n10000 %s %s 4096\n", v("memory.tld_rss.1000"), v("memory.upstream_rss.1000"),
+	       v("memory.tld_rss.10000"), v("memory.upstream_rss.10000") > f
+	exit missing != ""
+}' "$raw"
+
+if command -v gnuplot >/dev/null; then
+	(cd "$results" && gnuplot "$here/charts.gp") && echo "charts: $results/update.svg, $results/memory.svg"
+fi
+rm -f "$results/update.dat" "$results/memory.dat"
+echo "results: $results/latest.json"

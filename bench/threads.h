@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Resident memory per thread: a child process starts @n threads with
+ * 64 KiB stacks, each calls @touch and waits; the child's VmRSS growth
+ * divided by @n comes back through a pipe. A fresh process each time, so
+ * that nothing earlier is counted.
+ */
+#ifndef BENCH_THREADS_H
+#define BENCH_THREADS_H
+
+#include <pthread.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static pthread_barrier_t bench_parked, bench_release;
+static void (*bench_touch)(void);
+
+static long bench_rss_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			kb = atol(line + 6);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+static void *bench_parker(void *arg)
+{
+	(void)arg;
+	if (bench_touch)
+		bench_touch();
+	pthread_barrier_wait(&bench_parked);
+	pthread_barrier_wait(&bench_release);
+	return NULL;
+}
+
+static double bench_child_rss(int n)
+{
+	pthread_t *t = calloc(n, sizeof(*t));
+	pthread_attr_t attr;
+	long before;
+	double per;
+	int i;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 << 10);
+	pthread_barrier_init(&bench_parked, NULL, n + 1);
+	pthread_barrier_init(&bench_release, NULL, n + 1);
+	before = bench_rss_kb();
+	for (i = 0; i < n; i++)
+		if (pthread_create(&t[i], &attr, bench_parker, NULL))
+			return -1;
+	pthread_barrier_wait(&bench_parked);
+	per = (bench_rss_kb() - before) * 1024.0 / n;
+	pthread_barrier_wait(&bench_release);
+	for (i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	return per;
+}
+
+/* Bytes of RSS per thread that calls @touch (NULL: a bare thread). */
+static inline double bench_rss_per_thread(int n, void (*touch)(void))
+{
+	double per = -1;
+	int fds[2];
+	pid_t pid;
+
+	if (pipe(fds))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		bench_touch = touch;
+		per = bench_child_rss(n);
+		if (write(fds[1], &per, sizeof(per)) != sizeof(per))
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (pid < 0 || read(fds[0], &per, sizeof(per)) != sizeof(per))
+		per = -1;
+	close(fds[0]);
+	waitpid(pid, NULL, 0);
+	return per;
+}
+
+#endif
