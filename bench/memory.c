@@ -9,8 +9,6 @@
 #include "stats.h"
 #include "threads.h"
 
-#define MEM_REPS	3
-
 TLD_DEFINE_KEY(hint_key, "bench.hint", sizeof(__u64));
 
 static void use_tld(void)
@@ -23,17 +21,6 @@ static void use_tld(void)
 
 int main(void)
 {
-	static const int counts[] = { 1000, 10000 };
-	double v[MEM_REPS];
-	char name[64];
-	int i, r;
-
-	for (i = 0; i < 2; i++) {
-		for (r = 0; r < MEM_REPS; r++)
-			v[r] = bench_rss_per_thread(counts[i], use_tld) -
-			       bench_rss_per_thread(counts[i], NULL);
-		snprintf(name, sizeof(name), "memory.tld_rss.%d", counts[i]);
-		bench_report(name, v, MEM_REPS, "B");
-	}
+	bench_report_rss("memory.tld_rss", use_tld);
 	return 0;
 }

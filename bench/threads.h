@@ -10,6 +10,8 @@
 
 #include <pthread.h>
 #include <string.h>
+
+#include "stats.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,6 +89,23 @@ static inline double bench_rss_per_thread(int n, void (*touch)(void))
 	close(fds[0]);
 	waitpid(pid, NULL, 0);
 	return per;
+}
+
+/* "@prefix.N": RSS growth per thread that calls @touch, over a bare thread, at N threads. */
+static inline void bench_report_rss(const char *prefix, void (*touch)(void))
+{
+	static const int counts[] = { 1000, 10000 };
+	double v[3];
+	char name[64];
+	int i, r;
+
+	for (i = 0; i < 2; i++) {
+		for (r = 0; r < 3; r++)
+			v[r] = bench_rss_per_thread(counts[i], touch) -
+			       bench_rss_per_thread(counts[i], NULL);
+		snprintf(name, sizeof(name), "%s.%d", prefix, counts[i]);
+		bench_report(name, v, 3, "B");
+	}
 }
 
 #endif

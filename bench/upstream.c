@@ -23,7 +23,6 @@ static inline pid_t sys_gettid(void)
 #include "threads.h"
 
 #define FAST_OPS	20000000
-#define MEM_REPS	3
 
 TLD_DEFINE_KEY(hint_key, "bench.hint", sizeof(__u64));
 
@@ -49,11 +48,9 @@ static void use_upstream(void)
 
 int main(void)
 {
-	static const int counts[] = { 1000, 10000 };
-	double v[BENCH_REPS];
 	const char *path = getenv("TLD_MAP_PATH");
-	char name[64];
-	int i, r;
+	double v[BENCH_REPS];
+	int r;
 
 	map_fd = path ? bpf_obj_get(path) : -1;
 	if (map_fd < 0 || !tld_get_data(map_fd, hint_key)) {
@@ -63,12 +60,6 @@ int main(void)
 	for (r = 0; r < BENCH_REPS; r++)
 		v[r] = get();
 	bench_report("update.upstream_get", v, BENCH_REPS, "ns");
-	for (i = 0; i < 2; i++) {
-		for (r = 0; r < MEM_REPS; r++)
-			v[r] = bench_rss_per_thread(counts[i], use_upstream) -
-			       bench_rss_per_thread(counts[i], NULL);
-		snprintf(name, sizeof(name), "memory.upstream_rss.%d", counts[i]);
-		bench_report(name, v, MEM_REPS, "B");
-	}
+	bench_report_rss("memory.upstream_rss", use_upstream);
 	return 0;
 }

@@ -16,7 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 
 #include "harness.h"
 
@@ -45,25 +44,12 @@ static void pin(int fd, const char *name, char *path, size_t len)
 	close(fd);
 }
 
-/* A task storage map whose value is 16 bytes: it needs BTF to exist. */
+/* A task storage map whose value is 16 bytes. */
 static int bad_value_map(void)
 {
-	struct btf *btf = btf__new_empty();
-	int int_id, u64_id, val_id, fd;
+	static const int sizes[] = { 8, 8 };
 
-	int_id = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
-	u64_id = btf__add_int(btf, "u64", 8, 0);
-	val_id = btf__add_struct(btf, "bad_value", 16);
-	btf__add_field(btf, "a", u64_id, 0, 0);
-	btf__add_field(btf, "b", u64_id, 64, 0);
-	if (btf__load_into_kernel(btf))
-		th_fatal("load BTF: %m");
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .btf_fd = btf__fd(btf),
-		    .btf_key_type_id = int_id, .btf_value_type_id = val_id,
-		    .map_flags = BPF_F_NO_PREALLOC);
-	fd = bpf_map_create(BPF_MAP_TYPE_TASK_STORAGE, "bad_value", 4, 16, 0, &opts);
-	btf__free(btf);
-	return fd;
+	return th_task_storage_map("bad_value", sizes, 2, 16);
 }
 
 static void *implicit(void *arg)

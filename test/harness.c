@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <tld/loader.h>
 
 #include "harness.h"
@@ -209,6 +210,38 @@ void th_map_remove(struct th_map *m)
 	if (th_tldtool(args, NULL, 0))
 		th_fatal("tldtool %s failed", args);
 	rmdir("/sys/fs/bpf/tld-test");
+}
+
+int th_task_storage_map(const char *name, const int *sizes, int n, int value_size)
+{
+	struct btf *btf = btf__new_empty();
+	int int_id, val_id, type[8], fd, i, off = 0;
+	char field[8];
+
+	if (n > 8)
+		th_fatal("th_task_storage_map: %d fields", n);
+	int_id = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+	/* Members follow their struct, so their types come first. */
+	for (i = 0; i < n; i++)
+		type[i] = btf__add_int(btf, "uint", sizes[i], 0);
+	val_id = btf__add_struct(btf, name, value_size);
+	for (i = 0; i < n; off += sizes[i++]) {
+		snprintf(field, sizeof(field), "f%d", i);
+		btf__add_field(btf, field, type[i], off * 8, 0);
+	}
+	if (btf__load_into_kernel(btf)) {
+		fd = -errno;
+		goto out;
+	}
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .btf_fd = btf__fd(btf),
+		    .btf_key_type_id = int_id, .btf_value_type_id = val_id,
+		    .map_flags = BPF_F_NO_PREALLOC);
+	fd = bpf_map_create(BPF_MAP_TYPE_TASK_STORAGE, name, 4, value_size, 0, &opts);
+	if (fd < 0)
+		fd = -errno;
+out:
+	btf__free(btf);
+	return fd;
 }
 
 int th_map_entries(struct th_map *m)

@@ -48,6 +48,13 @@ void th_map_remove(struct th_map *m);
 /* How many threads have an entry in @m, counted by tldtool. */
 int th_map_entries(struct th_map *m);
 
+/*
+ * A task-storage map with BTF (the kernel demands it) whose value is a
+ * struct of unsigned integer fields: @sizes[i] bytes each, laid out in
+ * order, @value_size in all. An fd, or a negative errno.
+ */
+int th_task_storage_map(const char *name, const int *sizes, int n, int value_size);
+
 /* The reader BPF program, attached, with tld_data_map reused. */
 struct reader_bpf;
 struct reader_bpf *th_reader_load(void);

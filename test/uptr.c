@@ -23,7 +23,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 
 #include "harness.h"
 
@@ -63,30 +62,16 @@ static int init_at(const char *name)
  */
 static void pin_plain_map(void)
 {
-	struct btf *btf = btf__new_empty();
-	int int_id, u64_id, u16_id, val_id, fd;
+	static const int sizes[] = { 8, 8, 2 };	/* data, meta, start */
+	int fd = th_task_storage_map("tld_map_value", sizes, 3, 24);
 	char path[192];
 
-	int_id = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
-	u64_id = btf__add_int(btf, "u64", 8, 0);
-	u16_id = btf__add_int(btf, "u16", 2, 0);
-	val_id = btf__add_struct(btf, "tld_map_value", 24);
-	btf__add_field(btf, "data", u64_id, 0, 0);
-	btf__add_field(btf, "meta", u64_id, 64, 0);
-	btf__add_field(btf, "start", u16_id, 128, 0);
-	if (btf__load_into_kernel(btf))
-		th_fatal("load BTF: %m");
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .btf_fd = btf__fd(btf),
-		    .btf_key_type_id = int_id, .btf_value_type_id = val_id,
-		    .map_flags = BPF_F_NO_PREALLOC);
-	fd = bpf_map_create(BPF_MAP_TYPE_TASK_STORAGE, "plain", 4, 24, 0, &opts);
+	snprintf(path, sizeof(path), "%s/plain", dir);
 	if (fd < 0)
 		th_fatal("create a plain task storage map: %s", strerror(-fd));
-	snprintf(path, sizeof(path), "%s/plain", dir);
-	if (fd < 0 || bpf_obj_pin(fd, path))
+	if (bpf_obj_pin(fd, path))
 		th_fatal("pin %s: %m", path);
 	close(fd);
-	btf__free(btf);
 }
 
 static void check_tldtool(int has)

@@ -4,13 +4,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#ifndef __uptr
-#define __uptr __attribute__((btf_type_tag("uptr")))
-#endif
-#ifndef likely
-#define likely(x) __builtin_expect(!!(x), 1)
-#endif
-#include "task_local_data.bpf.h"
+#include "upstream_tld.bpf.h"
 
 struct tld_keys {
 	tld_key_t hint;

@@ -21,6 +21,7 @@
 #include <tld/loader.h>
 
 #include "hints.h"
+#include "../consumer.h"
 #include "hintstat.skel.h"
 
 #define MAX_THREADS	1024
@@ -30,27 +31,6 @@ struct wrote {
 	char class[16];
 	unsigned long long requests;
 };
-
-static pid_t run(char **argv, FILE **out)
-{
-	int fds[2];
-	pid_t pid;
-
-	if (pipe(fds))
-		return -1;
-	pid = fork();
-	if (!pid) {
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execvp(argv[0], argv);
-		fprintf(stderr, "hintstat: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(fds[1]);
-	*out = fdopen(fds[0], "r");
-	return pid;
-}
 
 static int collect(FILE *in, struct wrote *w)
 {
@@ -142,20 +122,15 @@ static int report(struct hintstat_bpf *skel, const struct wrote *w, int n)
 int main(int argc, char **argv)
 {
 	static struct wrote wrote[MAX_THREADS];
-	const char *map_path = NULL;
+	const char *map_path;
 	struct hintstat_bpf *skel;
-	int i = 1, n, err, st;
+	int i, n, err, st;
 	FILE *out;
 	pid_t pid;
 
-	if (argc > 2 && !strcmp(argv[1], "--map")) {
-		map_path = argv[2];
-		i = 3;
-	}
-	if (i >= argc || strcmp(argv[i], "--") || i + 1 >= argc) {
-		fprintf(stderr, "usage: hintstat [--map PATH] -- COMMAND [ARGS...]\n");
+	i = consumer_args(argc, argv, &map_path);
+	if (i < 0)
 		return 2;
-	}
 	skel = hintstat_bpf__open();
 	err = skel ? tld_loader_reuse_map(skel->obj, map_path) : -errno;
 	if (!err)
@@ -166,9 +141,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hintstat: cannot load the BPF consumer: %s\n", strerror(-err));
 		return 1;
 	}
-	pid = run(argv + i + 1, &out);
+	pid = consumer_spawn(argv + i, &out);
 	if (pid < 0) {
-		fprintf(stderr, "hintstat: cannot run %s: %s\n", argv[i + 1], strerror(errno));
+		fprintf(stderr, "hintstat: cannot run %s: %s\n", argv[i], strerror(errno));
 		return 1;
 	}
 	n = collect(out, wrote);

@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <tld/loader.h>
 
+#include "../consumer.h"
 #include "reqtrace.skel.h"
 #include "requests.h"
 
@@ -31,26 +32,6 @@ struct served {
 	unsigned int syscalls, slept_us;
 	struct req_stat bpf;
 };
-
-static pid_t run(char **argv, FILE **out)
-{
-	int fds[2];
-	pid_t pid;
-
-	if (pipe(fds))
-		return -1;
-	pid = fork();
-	if (!pid) {
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	*out = fdopen(fds[0], "r");
-	return pid;
-}
 
 static int collect(FILE *in, struct served *s)
 {
@@ -133,20 +114,15 @@ static int report(struct reqtrace_bpf *skel, struct served *s, int n)
 int main(int argc, char **argv)
 {
 	static struct served served[MAX_REQUESTS];
-	const char *map_path = NULL;
+	const char *map_path;
 	struct reqtrace_bpf *skel;
-	int i = 1, n, err, st;
+	int i, n, err, st;
 	FILE *out;
 	pid_t pid;
 
-	if (argc > 2 && !strcmp(argv[1], "--map")) {
-		map_path = argv[2];
-		i = 3;
-	}
-	if (i >= argc || strcmp(argv[i], "--") || i + 1 >= argc) {
-		fprintf(stderr, "usage: reqtrace [--map PATH] -- COMMAND [ARGS...]\n");
+	i = consumer_args(argc, argv, &map_path);
+	if (i < 0)
 		return 2;
-	}
 	skel = reqtrace_bpf__open();
 	err = skel ? tld_loader_reuse_map(skel->obj, map_path) : -errno;
 	if (!err)
@@ -157,7 +133,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "reqtrace: cannot load the BPF consumer: %s\n", strerror(-err));
 		return 1;
 	}
-	pid = run(argv + i + 1, &out);
+	pid = consumer_spawn(argv + i, &out);
 	if (pid < 0)
 		return 1;
 	n = collect(out, served);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <tld/loader.h>
 
+#include "../consumer.h"
 #include "wakematrix.skel.h"
 #include "wakeups.h"
 
@@ -25,22 +26,13 @@ static const char *const roles[ROLES] = { "none", "ping", "pong" };
 static int run(char **argv)
 {
 	char line[128];
-	int fds[2], rounds = 0, st;
+	int rounds = 0, st;
 	FILE *in;
 	pid_t pid;
 
-	if (pipe(fds))
+	pid = consumer_spawn(argv, &in);
+	if (pid < 0)
 		return -1;
-	pid = fork();
-	if (!pid) {
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	in = fdopen(fds[0], "r");
 	while (fgets(line, sizeof(line), in))
 		sscanf(line, "rounds=%d", &rounds);
 	fclose(in);
@@ -74,18 +66,13 @@ static int report(__u64 m[ROLES][ROLES], long rounds)
 
 int main(int argc, char **argv)
 {
-	const char *map_path = NULL;
+	const char *map_path;
 	struct wakematrix_bpf *skel;
-	int i = 1, err, rounds;
+	int i, err, rounds;
 
-	if (argc > 2 && !strcmp(argv[1], "--map")) {
-		map_path = argv[2];
-		i = 3;
-	}
-	if (i >= argc || strcmp(argv[i], "--") || i + 1 >= argc) {
-		fprintf(stderr, "usage: wakematrix [--map PATH] -- COMMAND [ARGS...]\n");
+	i = consumer_args(argc, argv, &map_path);
+	if (i < 0)
 		return 2;
-	}
 	skel = wakematrix_bpf__open();
 	err = skel ? tld_loader_reuse_map(skel->obj, map_path) : -errno;
 	if (!err)
@@ -96,7 +83,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wakematrix: cannot load the BPF consumer: %s\n", strerror(-err));
 		return 1;
 	}
-	rounds = run(argv + i + 1);
+	rounds = run(argv + i);
 	err = rounds > 0 ? report(skel->bss->matrix, rounds) : 1;
 	wakematrix_bpf__destroy(skel);
 	return err;
