@@ -81,7 +81,14 @@ fi
 mount -t bpf bpf \$r/sys/fs/bpf
 mount -t cgroup2 cgroup2 \$r/sys/fs/cgroup
 mount -t tracefs tracefs \$r/sys/kernel/tracing 2>/dev/null
+# A fresh /tmp, except for the working directory if it lives there.
+mkdir -p /hosttmp
+mount -o bind \$r/tmp /hosttmp
 mount -t tmpfs tmp \$r/tmp
+case $PWD in /tmp/*)
+	mkdir -p \$r$PWD
+	mount -o bind /hosttmp${PWD#/tmp} \$r$PWD ;;
+esac
 cp /cmd \$r/tmp/.tld-vm-cmd
 echo tld-vm: begin
 chroot \${r:-/} /bin/sh /tmp/.tld-vm-cmd </dev/null
