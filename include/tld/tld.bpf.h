@@ -142,7 +142,13 @@ static int tld_object_init(struct task_struct *task, struct tld_object *obj)
 	obj->start = start;
 	obj->cookie = tld_cookie32(data->unused);
 
-	bpf_for(i, 0, TLD_KEY_MAP_CREATE_RETRY) {
+	/* Once per task the cache is created; outside the loop, a read pays
+	 * for no iterator kfuncs. */
+	obj->key_map = bpf_task_storage_get(&tld_key_map, task, 0,
+					    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (obj->key_map)
+		return 0;
+	bpf_for(i, 1, TLD_KEY_MAP_CREATE_RETRY) {
 		obj->key_map = bpf_task_storage_get(&tld_key_map, task, 0,
 						    BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (obj->key_map)
