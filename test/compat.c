@@ -80,11 +80,7 @@ int main(void)
 	skel = compat_bpf__open();
 	if (!skel)
 		th_fatal("open: %m");
-	err = tld_loader_reuse_map(skel->obj, NULL);
-	if (!err)
-		err = compat_bpf__load(skel);
-	if (!err)
-		err = compat_bpf__attach(skel);
+	err = tld_loader_load_skeleton(skel->skeleton, NULL);
 	if (err)
 		th_fatal("load the upstream-header reader: %s", strerror(-err));
 	th_ack_watch(skel->bss->th_acks);

@@ -262,11 +262,7 @@ struct reader_bpf *th_reader_load(void)
 	r = reader_bpf__open();
 	if (!r)
 		th_fatal("open reader: %s", strerror(errno));
-	err = tld_loader_reuse_map(r->obj, NULL);
-	if (!err)
-		err = reader_bpf__load(r);
-	if (!err)
-		err = reader_bpf__attach(r);
+	err = tld_loader_load_skeleton(r->skeleton, NULL);
 	if (err)
 		th_fatal("load reader: %s", strerror(-err));
 	th_ack_watch(r->bss->th_acks);

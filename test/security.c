@@ -427,12 +427,8 @@ static void without_guard(void)
 static void *load_unguarded(void)
 {
 	struct reader_unvouched_bpf *r = reader_unvouched_bpf__open();
-	int err = r ? tld_loader_reuse_map(r->obj, NULL) : -1;
+	int err = r ? tld_loader_load_skeleton(r->skeleton, NULL) : -1;
 
-	if (!err)
-		err = reader_unvouched_bpf__load(r);
-	if (!err)
-		err = reader_unvouched_bpf__attach(r);
 	if (err)
 		th_fatal("load the unguarded reader: %d", err);
 	th_ack_watch(r->bss->th_acks);

@@ -123,11 +123,7 @@ int main(void)
 
 	th_map_create(&map, NULL);
 	skel = seq_bpf__open();
-	err = skel ? tld_loader_reuse_map(skel->obj, NULL) : -1;
-	if (!err)
-		err = seq_bpf__load(skel);
-	if (!err)
-		err = seq_bpf__attach(skel);
+	err = skel ? tld_loader_load_skeleton(skel->skeleton, NULL) : -1;
 	if (err)
 		th_fatal("load the sampler: %d", err);
 	pin(1);

@@ -55,11 +55,7 @@ static void watch_unmaps(void)
 	int err;
 
 	watch = unmap_bpf__open();
-	err = watch ? tld_loader_reuse_map(watch->obj, NULL) : -1;
-	if (!err)
-		err = unmap_bpf__load(watch);
-	if (!err)
-		err = unmap_bpf__attach(watch);
+	err = watch ? tld_loader_load_skeleton(watch->skeleton, NULL) : -1;
 	if (err)
 		th_fatal("load the munmap watcher: %d", err);
 }

@@ -124,11 +124,7 @@ int main(int argc, char **argv)
 	if (i < 0)
 		return 2;
 	skel = reqtrace_bpf__open();
-	err = skel ? tld_loader_reuse_map(skel->obj, map_path) : -errno;
-	if (!err)
-		err = reqtrace_bpf__load(skel);
-	if (!err)
-		err = reqtrace_bpf__attach(skel);
+	err = skel ? tld_loader_load_skeleton(skel->skeleton, map_path) : -errno;
 	if (err) {
 		fprintf(stderr, "reqtrace: cannot load the BPF consumer: %s\n", strerror(-err));
 		return 1;

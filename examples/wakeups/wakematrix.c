@@ -74,11 +74,7 @@ int main(int argc, char **argv)
 	if (i < 0)
 		return 2;
 	skel = wakematrix_bpf__open();
-	err = skel ? tld_loader_reuse_map(skel->obj, map_path) : -errno;
-	if (!err)
-		err = wakematrix_bpf__load(skel);
-	if (!err)
-		err = wakematrix_bpf__attach(skel);
+	err = skel ? tld_loader_load_skeleton(skel->skeleton, map_path) : -errno;
 	if (err) {
 		fprintf(stderr, "wakematrix: cannot load the BPF consumer: %s\n", strerror(-err));
 		return 1;

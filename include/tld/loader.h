@@ -61,4 +61,21 @@ static inline int tld_loader_reuse_map(struct bpf_object *obj, const char *path)
 	return err;
 }
 
+/*
+ * For a consumer opened as a skeleton (NAME__open()): reuse the pinned
+ * maps at @path as tld_loader_reuse_map() does, then load the object and
+ * attach its programs, as NAME__load() and NAME__attach() would. Pass
+ * skel->skeleton. 0 or -errno.
+ */
+static inline int tld_loader_load_skeleton(struct bpf_object_skeleton *s, const char *path)
+{
+	int err = tld_loader_reuse_map(*s->obj, path);
+
+	if (!err)
+		err = bpf_object__load_skeleton(s);
+	if (!err)
+		err = bpf_object__attach_skeleton(s);
+	return err;
+}
+
 #endif /* TLD_LOADER_H */
