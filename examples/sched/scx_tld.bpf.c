@@ -105,6 +105,19 @@ static __u64 slice_of(__u32 class)
 	}
 }
 
+/* Read @p's class now, and remember it and the slice it gets for this run. */
+static __u32 classify(struct task_struct *p)
+{
+	struct task_ctx *c = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+	__u32 class = read_class(p);
+
+	if (c) {
+		c->class = class;
+		c->slice = slice_of(class);
+	}
+	return class;
+}
+
 /* Where @p starts in the queue: no more than a slice of idle credit. */
 static __u64 vtime_of(struct task_struct *p, __u32 class)
 {
@@ -139,15 +152,8 @@ s32 BPF_PROG(tld_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags
 
 	cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
 	if (idle) {
-		struct task_ctx *c = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-		__u32 class = read_class(p);
-
-		if (c) {
-			c->class = class;
-			c->slice = slice_of(class);
-		}
 		__sync_fetch_and_add(&stats.direct, 1);
-		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_of(class), 0);
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_of(classify(p)), 0);
 	}
 	return cpu;
 }
@@ -155,13 +161,8 @@ s32 BPF_PROG(tld_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags
 SEC("struct_ops/tld_enqueue")
 void BPF_PROG(tld_enqueue, struct task_struct *p, u64 enq_flags)
 {
-	struct task_ctx *c = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-	__u32 class = read_class(p);
+	__u32 class = classify(p);
 
-	if (c) {
-		c->class = class;
-		c->slice = slice_of(class);
-	}
 	__sync_fetch_and_add(&stats.enqueued[class < SCX_TLD_CLASSES ? class : SCX_TLD_NODATA], 1);
 	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, slice_of(class), vtime_of(p, class), enq_flags);
 	if (class == SCX_TLD_LATENCY)
