@@ -43,28 +43,33 @@ bool tld_on_bpffs(const char *path)
 /*
  * Whether the kernel's BTF names BPF_UPTR, the field kind of __uptr
  * pointers: 1, 0, or -1 if its BTF cannot be read. Only for error
- * messages, so reading a few megabytes is fine.
+ * messages, so reading a few megabytes is fine. The scan goes in small
+ * steps, carrying a name's length over, since any thread's stack may be
+ * small and the BTF has no size limit.
  */
 static int tld_kernel_has_uptr(void)
 {
-	static const char name[] = "BPF_UPTR";
-	size_t len = 0, cap = 8 << 20;
-	char *btf = malloc(cap);
-	int fd, found = -1;
-	ssize_t n = 1;
+	static const char name[] = "BPF_UPTR";	/* with its NUL: the whole name */
+	const size_t carry = sizeof(name) - 1;
+	char buf[2048];
+	size_t have = 0;
+	ssize_t n = 0;
+	int fd;
 
 	fd = open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || !btf)
-		goto out;
-	while (len < cap && (n = read(fd, btf + len, cap - len)) > 0)
-		len += n;
-	if (n >= 0)
-		found = memmem(btf, len, name, sizeof(name)) != NULL;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(btf);
-	return found;
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, buf + have, sizeof(buf) - have)) > 0) {
+		have += n;
+		if (memmem(buf, have, name, sizeof(name)))
+			break;
+		if (have > carry) {
+			memmove(buf, buf + have - carry, carry);
+			have = carry;
+		}
+	}
+	close(fd);
+	return n < 0 ? -1 : n > 0;
 }
 
 static int tld_map_missing(const char *path, int err)
