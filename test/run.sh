@@ -66,7 +66,7 @@ done
 if [ -z "${PLAIN_ONLY:-}" ] && [ -z "${TESTS:-}" ] && [ -x "$O/vm/sched" ]; then
 	run vm-7.3/suite "$here/vm/run.sh" -k 7.3 -t 840 -- \
 		env O="$O" PLAIN_ONLY=1 TLD_EXPECT_UPTR=1 "$here/run.sh"
-	run vm-7.3/sched "$here/vm/run.sh" -k 7.3 -c 1 -t 600 -- "$O/vm/sched"
+	run vm-7.3/sched "$here/vm/run.sh" -k 7.3 -c 1 -d -t 600 -- "$O/vm/sched"
 	run vm-6.12-cloud/uptr "$here/vm/run.sh" -k 6.12-cloud -t 300 -p "$O/test/uptr" \
 		-p "$O/tldtool" -- env TLD_EXPECT_UPTR=0 "$O/test/uptr"
 fi

@@ -15,7 +15,10 @@
  *   less. One CPU, because qemu's TCG runs vCPUs in turn on one host
  *   thread: with two, either sleeper's timer interrupt waits milliseconds
  *   for its vCPU's turn, noise no guest scheduler can remove (p99 15 ms
- *   for both, measured);
+ *   for both, measured). And guest time counts instructions (run.sh -d):
+ *   in host time, the latency-critical p99 ranged 0.6 to 5.6 ms from run
+ *   to run, once within the margin, as the host delayed qemu's thread;
+ *   counted, it is 10 us every time, against 13 ms unhinted;
  * - unloaded and loaded again, it reads the same hints, never rewritten:
  *   the map belongs to tldtool, not to the scheduler;
  * - a scheduler built on the upstream TLD header reads them too.
@@ -166,8 +169,7 @@ static void unload_scx_tld(struct scx_tld_bpf *s, struct bpf_link *link)
 {
 	bpf_link__destroy(link);
 	TH_CHECK(state_is("disabled"), "scx_tld did not unload");
-	TH_CHECK(!s->bss->exit_info.kind || !strcmp(s->bss->exit_info.reason, "unregistered from BPF") ||
-		 strstr(s->bss->exit_info.reason, "unregistered"),
+	TH_CHECK(!s->bss->exit_info.kind || strstr(s->bss->exit_info.reason, "unregistered"),
 		 "scx_tld stopped for another reason: %s %s", s->bss->exit_info.reason,
 		 s->bss->exit_info.msg);
 	scx_tld_bpf__destroy(s);
@@ -237,15 +239,23 @@ static void check_latency(void)
 		 lat, plain);
 }
 
+/*
+ * exit_task runs when the task is freed, which can come after
+ * pthread_join() returns (the kernel drops the last reference after an
+ * RCU grace period): wait up to 5 s for the thread's record to go.
+ */
 static void check_exit_task(struct scx_tld_bpf *s)
 {
 	struct scx_tld_seen v;
 	__u64 exits = s->bss->stats.exit_tasks;
 	pthread_t t;
 	void *tid;
+	int i;
 
 	pthread_create(&t, NULL, late_hint, NULL);
 	pthread_join(t, &tid);
+	for (i = 0; i < 500 && seen(s, (long)tid, &v); i++)
+		usleep(10000);
 	TH_CHECK(s->bss->stats.exit_tasks > exits, "no exit_task for an exiting thread");
 	TH_CHECK(!seen(s, (long)tid, &v), "an exited thread's record is still there");
 }
