@@ -9,7 +9,7 @@
 
 #include "internal.h"
 
-void tld_vouch(enum tld_vouch_op op, __u64 cookie, pid_t tid)
+void tld__vouch(enum tld_vouch_op op, __u64 cookie, pid_t tid)
 {
 	char name[16] = "";
 

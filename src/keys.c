@@ -13,13 +13,16 @@
  * look at it again). Any creator helps publish every claimed slot, so
  * tld_create_key() returns with its key visible even if the thread that
  * claimed an earlier slot was preempted, and no creator ever waits.
+ *
+ * Keys are never deleted. A BPF reader may have cached a key's offset for
+ * any task, and every thread's value stays where it is; a freed slot reused
+ * by another key would hand old readers the new key's bytes. So a key lives
+ * as long as the process image, and tld_fini() releases them all at once,
+ * after every creator has left (tld__enter()).
  */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "internal.h"
 
@@ -29,58 +32,29 @@ struct tld_keyrec {
 	char name[TLD_NAME_LEN];
 };
 
-static struct tld_keyrec *_Atomic tld_slots[TLD_MAX_KEYS];
-static struct tld_meta_u *_Atomic tld_meta_page;
-static _Atomic __u64 tld_cookie;
-static _Atomic bool tld_keys_dead;
+static struct tld_keyrec *tld_slots[TLD_MAX_KEYS];
+static struct tld_meta_u *tld_meta_page;
 
-/* Nonzero and different for every process image, even without ASLR. */
-static __u64 tld_cookie_new(void)
-{
-	struct timespec ts;
-	__u64 c = 0;
-
-	if (getrandom(&c, sizeof(c), GRND_NONBLOCK) != sizeof(c)) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		c = (__u64)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^
-		    (__u64)ts.tv_sec << 32 ^ (__u64)getpid();
-	}
-	return c ? c : 1;
-}
-
-static int tld_meta_install(void)
+/* The process's meta page, made on first use. Inside tld__enter(). */
+int tld__meta_get(struct tld_meta_u **meta)
 {
 	struct tld_meta_u *m, *none = NULL;
-	__u64 zero = 0;
 
-	/* The cookie goes first: whoever sees the meta page sees it too. */
-	__atomic_compare_exchange_n(&tld_cookie, &zero, tld_cookie_new(), false,
-				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	m = __atomic_load_n(&tld_meta_page, __ATOMIC_ACQUIRE);
+	if (m)
+		goto out;
 	m = mmap(NULL, TLD_PAGE_SIZE, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
-		return tld_err(-errno, "cannot map the meta page");
+		return -errno;
 	m->size = TLD_DATA_MAX;
 	if (!__atomic_compare_exchange_n(&tld_meta_page, &none, m, false,
-					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		munmap(m, TLD_PAGE_SIZE);
-	return 0;
-}
-
-/* The process's meta page and cookie, created on first use. */
-int tld_meta_get(struct tld_meta_u **meta, __u64 *cookie)
-{
-	int err;
-
-	if (__atomic_load_n(&tld_keys_dead, __ATOMIC_ACQUIRE))
-		return tld_err(-ESHUTDOWN, "tld_fini() was called");
-	if (!__atomic_load_n(&tld_meta_page, __ATOMIC_ACQUIRE)) {
-		err = tld_meta_install();
-		if (err)
-			return err;
+		m = none;
 	}
-	*meta = __atomic_load_n(&tld_meta_page, __ATOMIC_ACQUIRE);
-	*cookie = __atomic_load_n(&tld_cookie, __ATOMIC_ACQUIRE);
+out:
+	*meta = m;
 	return 0;
 }
 
@@ -117,7 +91,7 @@ static void tld_meta_publish(struct tld_meta_u *m)
 }
 
 /* Publish slots whose creators are gone (a fork child); async-signal-safe. */
-void tld_keys_publish(void)
+void tld__keys_publish(void)
 {
 	struct tld_meta_u *m = __atomic_load_n(&tld_meta_page, __ATOMIC_ACQUIRE);
 
@@ -130,12 +104,12 @@ static int tld_key_check(const char *name, size_t size)
 	size_t len = name ? strnlen(name, TLD_NAME_LEN) : 0;
 
 	if (!len)
-		return tld_err(-EINVAL, "a key name must not be empty");
+		return tld__err(-EINVAL, "a key name must not be empty");
 	if (len > TLD_KEY_NAME_MAX)
-		return tld_err(-ENAMETOOLONG, "key name '%.*s...' is longer than %d bytes",
+		return tld__err(-ENAMETOOLONG, "key name '%.*s...' is longer than %d bytes",
 			       TLD_KEY_NAME_MAX, name, TLD_KEY_NAME_MAX);
 	if (!size || size > TLD_KEY_SIZE_MAX)
-		return tld_err(-EINVAL, "key '%s': size %zu is outside 1..%d",
+		return tld__err(-EINVAL, "key '%s': size %zu is outside 1..%d",
 			       name, size, TLD_KEY_SIZE_MAX);
 	return 0;
 }
@@ -156,23 +130,26 @@ static tld_key_t tld_key_result(int err)
 	return (tld_key_t){ .raw = err };
 }
 
-/* Claim a slot for @name, or find it; returns the slot's record. */
-static int tld_key_claim(const char *name, size_t size, struct tld_keyrec **out)
+/*
+ * Claim a slot for @name, or find it. Inside tld__enter(), so it says
+ * nothing: -ENOSPC with *@off the data bytes taken (or TLD_MAX_KEYS slots
+ * taken if *@off fits), or -ENOMEM.
+ */
+static int tld_key_claim(const char *name, size_t size, struct tld_keyrec **out,
+			 unsigned int *off)
 {
 	struct tld_keyrec *rec = NULL, *cur;
-	unsigned int i, off = 0;
+	unsigned int i;
 
+	*off = 0;
 	for (i = 0; i < TLD_MAX_KEYS; i++) {
 		cur = __atomic_load_n(&tld_slots[i], __ATOMIC_ACQUIRE);
 		if (!cur) {
-			if (off + TLD_ROUND_KEY(size) > TLD_DATA_MAX) {
-				free(rec);
-				return tld_err(-ENOSPC, "key '%s' (%zu bytes) does not fit: %u of %d data bytes are taken",
-					       name, size, off, TLD_DATA_MAX);
-			}
+			if (*off + TLD_ROUND_KEY(size) > TLD_DATA_MAX)
+				break;
 			if (!rec && !(rec = tld_keyrec_new(name, size)))
-				return tld_err(-ENOMEM, "key '%s'", name);
-			rec->off = off;
+				return -ENOMEM;
+			rec->off = *off;
 			if (__atomic_compare_exchange_n(&tld_slots[i], &cur, rec, false,
 							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 				*out = rec;
@@ -184,43 +161,78 @@ static int tld_key_claim(const char *name, size_t size, struct tld_keyrec **out)
 			*out = cur;
 			return 0;
 		}
-		off = cur->off + TLD_ROUND_KEY(cur->size);
+		*off = cur->off + TLD_ROUND_KEY(cur->size);
 	}
 	free(rec);
-	return tld_err(-ENOSPC, "key '%s': all %d key slots are taken", name, TLD_MAX_KEYS);
+	return -ENOSPC;
+}
+
+/* Claim and publish @name; the key's offset, or -errno for tld_key_say(). */
+static int tld_key_make(const char *name, size_t size, unsigned int *off)
+{
+	struct tld_keyrec *rec;
+	struct tld_meta_u *m;
+	int err;
+
+	if (!tld__enter())
+		return -ESHUTDOWN;
+	err = tld__meta_get(&m);
+	if (!err)
+		err = tld_key_claim(name, size, &rec, off);
+	if (!err && rec->size != size) {
+		*off = rec->size;
+		err = -EEXIST;
+	}
+	if (!err) {
+		tld_meta_publish(m);
+		err = rec->off;
+	}
+	tld__leave();
+	return err;
+}
+
+static int tld_key_say(int err, const char *name, size_t size, unsigned int off)
+{
+	switch (err) {
+	case -ESHUTDOWN:
+		return tld__err(err, "key '%s': tld_fini() was called", name);
+	case -EEXIST:
+		return tld__err(err, "key '%s' exists with size %u, not %zu", name, off, size);
+	case -ENOSPC:
+		if (off + TLD_ROUND_KEY(size) > TLD_DATA_MAX)
+			return tld__err(err, "key '%s' (%zu bytes) does not fit: %u of %d data bytes are taken",
+					name, size, off, TLD_DATA_MAX);
+		return tld__err(err, "key '%s': all %d key slots are taken", name, TLD_MAX_KEYS);
+	default:
+		return tld__err(err, "key '%s': cannot map the meta page or allocate its record",
+				name);
+	}
 }
 
 TLD_API tld_key_t tld_create_key(const char *name, size_t size)
 {
-	struct tld_keyrec *rec = NULL;
-	struct tld_meta_u *m;
-	__u64 cookie;
-	int err;
+	unsigned int off = 0;
+	int ret;
 
-	err = tld_key_check(name, size);
-	if (!err)
-		err = tld_meta_get(&m, &cookie);
-	if (!err)
-		err = tld_key_claim(name, size, &rec);
-	if (err)
-		return tld_key_result(err);
-	if (rec->size != size)
-		return tld_key_result(tld_err(-EEXIST, "key '%s' exists with size %u, not %zu",
-					      name, rec->size, size));
-	tld_meta_publish(m);
-	return tld_key_result(rec->off + 1);
+	ret = tld_key_check(name, size);
+	if (ret)
+		return tld_key_result(ret);
+	ret = tld_key_make(name, size, &off);
+	if (ret < 0)
+		return tld_key_result(tld_key_say(ret, name, size, off));
+	return tld_key_result(ret + 1);
 }
 
-/* tld_fini(): no thread may create keys any more, and BPF no longer reads. */
-void tld_keys_release(void)
+/* tld_fini(), once no creator is inside tld__enter() and none can enter. */
+void tld__keys_release(void)
 {
-	struct tld_meta_u *m;
 	int i;
 
-	__atomic_store_n(&tld_keys_dead, true, __ATOMIC_RELEASE);
-	for (i = 0; i < TLD_MAX_KEYS; i++)
-		free(__atomic_exchange_n(&tld_slots[i], NULL, __ATOMIC_ACQ_REL));
-	m = __atomic_exchange_n(&tld_meta_page, NULL, __ATOMIC_ACQ_REL);
-	if (m)
-		munmap(m, TLD_PAGE_SIZE);
+	for (i = 0; i < TLD_MAX_KEYS; i++) {
+		free(tld_slots[i]);
+		tld_slots[i] = NULL;
+	}
+	if (tld_meta_page)
+		munmap(tld_meta_page, TLD_PAGE_SIZE);
+	tld_meta_page = NULL;
 }

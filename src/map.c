@@ -3,7 +3,6 @@
  * The pinned task-storage map: finding it, checking it is tld's, and
  * attaching or detaching one thread's pages through the thread's pidfd.
  */
-#include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
 #include <stdio.h>
@@ -16,15 +15,14 @@
 #include "internal.h"
 #include "syscall.h"
 
-const char *tld_map_default_path(void)
+const char *tld__map_default_path(void)
 {
 	const char *env = secure_getenv("TLD_MAP_PATH");
 
 	return env && *env ? env : TLD_DEFAULT_MAP_PATH;
 }
 
-/* Whether the nearest existing ancestor of @path is on a bpffs. */
-bool tld_on_bpffs(const char *path)
+bool tld__on_bpffs(const char *path)
 {
 	char dir[PATH_MAX];
 	struct statfs st;
@@ -40,51 +38,19 @@ bool tld_on_bpffs(const char *path)
 	return st.f_type == BPF_FS_MAGIC;
 }
 
-/*
- * Whether the kernel's BTF names BPF_UPTR, the field kind of __uptr
- * pointers: 1, 0, or -1 if its BTF cannot be read. Only for error
- * messages, so reading a few megabytes is fine. The scan goes in small
- * steps, carrying a name's length over, since any thread's stack may be
- * small and the BTF has no size limit.
- */
-static int tld_kernel_has_uptr(void)
-{
-	static const char name[] = "BPF_UPTR";	/* with its NUL: the whole name */
-	const size_t carry = sizeof(name) - 1;
-	char buf[2048];
-	size_t have = 0;
-	ssize_t n = 0;
-	int fd;
-
-	fd = open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	while ((n = read(fd, buf + have, sizeof(buf) - have)) > 0) {
-		have += n;
-		if (memmem(buf, have, name, sizeof(name)))
-			break;
-		if (have > carry) {
-			memmove(buf, buf + have - carry, carry);
-			have = carry;
-		}
-	}
-	close(fd);
-	return n < 0 ? -1 : n > 0;
-}
-
 static int tld_map_missing(const char *path, int err)
 {
 	struct utsname uts;
 
-	if (!tld_on_bpffs(path))
-		return tld_err(err, "cannot open map %s: no bpffs is mounted there (mount -t bpf bpf /sys/fs/bpf)",
+	if (!tld__on_bpffs(path))
+		return tld__err(err, "cannot open map %s: no bpffs is mounted there (mount -t bpf bpf /sys/fs/bpf)",
 			       path);
-	if (tld_kernel_has_uptr() == 0) {
+	if (tld__kernel_has_uptr() == 0) {
 		uname(&uts);
-		return tld_err(err, "no tld map at %s, and kernel %s cannot have one: it lacks task-storage __uptr fields (BPF_UPTR), which need Linux 6.13 or later",
+		return tld__err(err, "no tld map at %s, and kernel %s cannot have one: it lacks task-storage __uptr fields (BPF_UPTR), which need Linux 6.13 or later",
 			       path, uts.release);
 	}
-	return tld_err(err, "no tld map at %s (create it with 'tldtool map create')", path);
+	return tld__err(err, "no tld map at %s (create it with 'tldtool map create')", path);
 }
 
 static int tld_map_open_error(const char *path, int err)
@@ -94,12 +60,12 @@ static int tld_map_open_error(const char *path, int err)
 		return tld_map_missing(path, err);
 	case -EACCES:
 	case -EPERM:
-		return tld_err(err, "cannot open map %s: its mode and group do not admit this user (see 'tldtool map create --mode --group')",
+		return tld__err(err, "cannot open map %s: its mode and group do not admit this user (see 'tldtool map create --mode --group')",
 			       path);
 	case -EINVAL:
-		return tld_err(err, "cannot open map %s: not a pinned BPF object on a bpffs", path);
+		return tld__err(err, "cannot open map %s: not a pinned BPF object on a bpffs", path);
 	default:
-		return tld_err(err, "cannot open map %s", path);
+		return tld__err(err, "cannot open map %s", path);
 	}
 }
 
@@ -130,26 +96,25 @@ static int tld_map_check(int fd, const char *path)
 	int err;
 
 	if (!tld_fd_is_map(fd))
-		return tld_err(-EINVAL, "%s is a pinned BPF object, but not a map", path);
+		return tld__err(-EINVAL, "%s is a pinned BPF object, but not a map", path);
 	err = tld_bpf_map_info(fd, &info);
 	if (err)
-		return tld_err(err, "cannot query map %s", path);
+		return tld__err(err, "cannot query map %s", path);
 	if (info.type != BPF_MAP_TYPE_TASK_STORAGE)
-		return tld_err(-EINVAL, "%s is a map of type %u, not a task storage map (%u)",
+		return tld__err(-EINVAL, "%s is a map of type %u, not a task storage map (%u)",
 			       path, info.type, BPF_MAP_TYPE_TASK_STORAGE);
 	if (info.key_size != sizeof(int) ||
 	    info.value_size != sizeof(struct tld_map_value))
-		return tld_err(-EINVAL, "map %s has key and value sizes %u and %u; tld ABI v%d needs %zu and %zu",
+		return tld__err(-EINVAL, "map %s has key and value sizes %u and %u; tld ABI v%d needs %zu and %zu",
 			       path, info.key_size, info.value_size, TLD_ABI_VERSION,
 			       sizeof(int), sizeof(struct tld_map_value));
 	if (!info.btf_value_type_id)
-		return tld_err(-EINVAL, "map %s has no BTF, so its pointers are not __uptr (create it with 'tldtool map create')",
+		return tld__err(-EINVAL, "map %s has no BTF, so its pointers are not __uptr (create it with 'tldtool map create')",
 			       path);
 	return 0;
 }
 
-/* A checked, read-write file descriptor for the tld map at @path. */
-int tld_map_open(const char *path)
+int tld__map_open(const char *path)
 {
 	int fd, err;
 
@@ -177,12 +142,12 @@ static int tld_map_check_uptr(int map_fd, int pidfd)
 
 	err = tld_bpf_map_elem(BPF_MAP_LOOKUP_ELEM, map_fd, &pidfd, &back, 0);
 	if (err)
-		return tld_err(err, "cannot read back this thread's map entry");
+		return tld__err(err, "cannot read back this thread's map entry");
 	if (!back.data && !back.meta)
 		return 0;
 	tld_bpf_map_elem(BPF_MAP_DELETE_ELEM, map_fd, &pidfd, NULL, 0);
 	uname(&uts);
-	return tld_err(-EOPNOTSUPP, "kernel %s did not pin the map's __uptr fields: task-storage UPTR needs Linux 6.13 or later, and a map made by tldtool",
+	return tld__err(-EOPNOTSUPP, "kernel %s did not pin the map's __uptr fields: task-storage UPTR needs Linux 6.13 or later, and a map made by tldtool",
 		       uts.release);
 }
 
@@ -191,15 +156,15 @@ static int tld_map_pidfd(pid_t tid)
 	int pidfd = tld_sys_pidfd_open(tid);
 
 	if (pidfd == -EINVAL)
-		return tld_err(pidfd, "pidfd_open(%d, PIDFD_THREAD) failed: the kernel is older than 6.9",
+		return tld__err(pidfd, "pidfd_open(%d, PIDFD_THREAD) failed: the kernel is older than 6.9",
 			       tid);
 	if (pidfd < 0)
-		return tld_err(pidfd, "pidfd_open(%d, PIDFD_THREAD)", tid);
+		return tld__err(pidfd, "pidfd_open(%d, PIDFD_THREAD)", tid);
 	return pidfd;
 }
 
 /* Point thread @tid's entry at @value's pages, pinned from this process. */
-int tld_map_attach(int map_fd, pid_t tid, const struct tld_map_value *value,
+int tld__map_attach(int map_fd, pid_t tid, const struct tld_map_value *value,
 		   bool check_uptr)
 {
 	int pidfd, err;
@@ -209,10 +174,10 @@ int tld_map_attach(int map_fd, pid_t tid, const struct tld_map_value *value,
 		return pidfd;
 	err = tld_bpf_map_elem(BPF_MAP_UPDATE_ELEM, map_fd, &pidfd, (void *)value, BPF_ANY);
 	if (err == -EOPNOTSUPP)
-		err = tld_err(err, "the kernel refused thread %d's pages (a __uptr struct may not cross a page)",
+		err = tld__err(err, "the kernel refused thread %d's pages (a __uptr struct may not cross a page)",
 			      tid);
 	else if (err)
-		err = tld_err(err, "cannot register thread %d in the map", tid);
+		err = tld__err(err, "cannot register thread %d in the map", tid);
 	else if (check_uptr)
 		err = tld_map_check_uptr(map_fd, pidfd);
 	tld_sys_close(pidfd);
@@ -220,7 +185,7 @@ int tld_map_attach(int map_fd, pid_t tid, const struct tld_map_value *value,
 }
 
 /* Remove thread @tid's entry: the kernel unpins its pages. */
-int tld_map_detach(int map_fd, pid_t tid)
+int tld__map_detach(int map_fd, pid_t tid)
 {
 	int pidfd, err;
 
@@ -230,6 +195,33 @@ int tld_map_detach(int map_fd, pid_t tid)
 	err = tld_bpf_map_elem(BPF_MAP_DELETE_ELEM, map_fd, &pidfd, NULL, 0);
 	tld_sys_close(pidfd);
 	if (err && err != -ENOENT)
-		return tld_err(err, "cannot remove thread %d from the map", tid);
+		return tld__err(err, "cannot remove thread %d from the map", tid);
 	return 0;
+}
+
+/* 1 if thread @tid has an entry in the map, 0 if not, or -errno. */
+int tld__map_has_entry(int map_fd, pid_t tid)
+{
+	struct tld_map_value v;
+	int pidfd, err;
+
+	pidfd = tld_map_pidfd(tid);
+	if (pidfd < 0)
+		return pidfd;
+	err = tld_bpf_map_elem(BPF_MAP_LOOKUP_ELEM, map_fd, &pidfd, &v, 0);
+	tld_sys_close(pidfd);
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return tld__err(err, "cannot look up thread %d in the map", tid);
+	return 1;
+}
+
+/* The kernel's id of the map behind @fd: two fds name one map if equal. */
+int tld__map_id(int fd)
+{
+	struct bpf_map_info info;
+	int err = tld_bpf_map_info(fd, &info);
+
+	return err ? err : (int)info.id;
 }

@@ -19,7 +19,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "../src/internal.h"
+#include "../src/tool.h"
 #include "tld_map.skel.h"
 #include "tldtool.h"
 
@@ -28,7 +28,7 @@
 /* Mount the bpffs if @path would live under an unmounted /sys/fs/bpf. */
 static int bpffs_ensure(const char *path)
 {
-	if (tld_on_bpffs(path))
+	if (tld__on_bpffs(path))
 		return 0;
 	if (strncmp(path, BPFFS_ROOT "/", strlen(BPFFS_ROOT "/")))
 		return tldtool_err(0, "%s is not on a bpffs mount", path);
@@ -134,7 +134,7 @@ static int map_existing(const struct tldtool *t, const char *path)
 
 	if (stat(path, &st))
 		return 0;
-	fd = t->force ? -1 : tld_map_open(path);
+	fd = t->force ? -1 : tld__map_open(path);
 	if (fd >= 0) {
 		close(fd);
 		return 1;
@@ -275,7 +275,7 @@ static int map_show(struct tldtool *t)
 	struct stat st;
 	int fd, err;
 
-	fd = tld_map_open(path);
+	fd = tld__map_open(path);
 	if (fd < 0)
 		return TLDTOOL_ERROR;
 	if (bpf_map_get_info_by_fd(fd, &info, &len) || stat(path, &st)) {

@@ -117,7 +117,7 @@ static int show_record(const struct tld_record *r, void *ctx)
 /* The map opens, @pid exists: else a message and the exit status. */
 static int show_check(struct tldtool *t, pid_t pid)
 {
-	int fd = tld_map_open(tldtool_map_path(t));
+	int fd = tld__map_open(tldtool_map_path(t));
 
 	if (fd < 0)
 		return TLDTOOL_ERROR;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../src/internal.h"
+#include "../src/tool.h"
 #include "tldtool.h"
 
 static void usage(FILE *out)
@@ -46,7 +46,7 @@ int tldtool_err(int err, const char *fmt, ...)
 
 const char *tldtool_map_path(const struct tldtool *t)
 {
-	return t->path ? t->path : tld_map_default_path();
+	return t->path ? t->path : tld__map_default_path();
 }
 
 static const struct option tldtool_options[] = {

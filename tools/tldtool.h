@@ -6,9 +6,11 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include <tld/tld.h>
+
 #include "../bpf/tld_guard.h"
 #include "../bpf/tld_iter.h"
-#include "../src/internal.h"
+#include "../src/tool.h"
 #include "json.h"
 
 struct bpf_map;

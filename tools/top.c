@@ -191,7 +191,7 @@ int tldtool_top(struct tldtool *t, int argc, char **argv)
 		tldtool_err(0, "usage: tldtool top [--interval S] [--iterations N] [--by KEY]");
 		return TLDTOOL_USAGE;
 	}
-	fd = tld_map_open(tldtool_map_path(t));
+	fd = tld__map_open(tldtool_map_path(t));
 	if (fd < 0)
 		return TLDTOOL_ERROR;
 	close(fd);

@@ -61,8 +61,11 @@ struct tld_opts {
 	}
 
 /*
- * Open and check the map before any thread registers. Optional: the first
- * registration opens the default map. -EALREADY once a map is open.
+ * Choose, open and check the map before any thread registers. Optional:
+ * the first registration opens the default map. Once a map is open, the
+ * same map again returns 0 and another is -EALREADY. If the map cannot be
+ * opened the error is returned, and until a map opens threads keep trying
+ * the path chosen last (see tld_get_data()).
  */
 int tld_init(const struct tld_opts *opts);
 
@@ -75,7 +78,9 @@ tld_key_t tld_create_key(const char *name, size_t size);
 
 /*
  * Define @key at file scope, created before main() (or when the shared
- * object defining it is loaded). Check it with tld_key_err().
+ * object defining it is loaded), followed by a ';' like any definition.
+ * Check it with tld_key_err(). "static TLD_DEFINE_KEY(...);" keeps it
+ * private to its file; TLD_DECLARE_KEY(key); names it in a header.
  */
 #define TLD_DEFINE_KEY(key, name, size)					\
 	tld_key_t key;							\
@@ -83,7 +88,10 @@ tld_key_t tld_create_key(const char *name, size_t size);
 	static void tld__ctor_##key(void)				\
 	{								\
 		key = tld_create_key(name, size);			\
-	}
+	}								\
+	extern int tld__define_key_##key
+
+#define TLD_DECLARE_KEY(key)	extern tld_key_t key
 
 static inline bool tld_key_is_err(tld_key_t key)
 {
@@ -98,8 +106,28 @@ static inline int tld_key_err(tld_key_t key)
 	return key.raw < 0 ? key.raw : -EINVAL;
 }
 
-/* Register the calling thread now rather than on its first tld_get_data(). */
+/*
+ * Register the calling thread now rather than on its first tld_get_data(),
+ * or try again now after a failure. 0 once its entry is attached.
+ */
 int tld_thread_init(void);
+
+/*
+ * Whether BPF sees the calling thread's data now: 0 if its entry is in the
+ * map pinned at the map path, else why not: -ENODATA (it never asked for
+ * data), its registration error (-ENOENT: no map yet, ...), -ENOLINK (its
+ * entry was erased or swept, or the map was made anew), -ESHUTDOWN. An
+ * erased entry is attached again at the thread's next tld_get_data(); a new
+ * map needs tld_refresh(). Makes system calls: not for the hot path.
+ */
+int tld_thread_status(void);
+
+/*
+ * Unregister the calling thread before it exits: its entry and its page
+ * go, and its pointers are invalid. A later tld_get_data() registers it
+ * again, with a new page. Returns 0.
+ */
+int tld_thread_fini(void);
 
 /* Internal: the calling thread's data area minus one; NULL if unregistered. */
 extern __thread char *tld__thread_base __attribute__((tls_model("initial-exec")));
@@ -108,12 +136,16 @@ void *tld__get_data_slow(tld_key_t key);
 /*
  * The calling thread's value for @key, registering the thread on first use.
  * The pointer is 8-byte aligned, stays valid until the thread exits (or
- * tld_fini()), and stores through it are what BPF reads. NULL if @key is
- * invalid or the thread cannot register (the reason is printed once).
+ * calls tld_thread_fini(), or tld_fini() runs), and stores through it are
+ * what BPF reads. NULL if @key is invalid or the thread is not registered:
+ * the reason is printed once, and registration is tried again at most every
+ * 100 ms by later calls. Once it works, the pointer is the one the thread
+ * will always get.
  */
 static inline void *tld_get_data(tld_key_t key)
 {
-	char *base = tld__thread_base;
+	/* Other threads clear it at tld_fini(): an atomic load, a plain mov. */
+	char *base = __atomic_load_n(&tld__thread_base, __ATOMIC_RELAXED);
 
 	if (__builtin_expect(base != NULL && key.raw > 0, 1))
 		return base + key.raw;
@@ -144,16 +176,19 @@ static inline void tld_update_end(struct tld_seq *s)
 }
 
 /*
- * Re-open the map path and register every registered thread of this
- * process in it: for use after the map was re-created. Returns the number
- * of threads registered, or -errno.
+ * Re-open the map path and attach every thread of this process that asked
+ * for data, registered or not, with the pages it has: for use after the
+ * map was made anew, or to recover erased entries at once. Returns the
+ * number of threads attached, or -errno.
  */
 int tld_refresh(void);
 
 /*
- * Unregister every thread and release libtld's memory. Pointers from
- * tld_get_data() must not be used afterwards; later calls fail with
- * -ESHUTDOWN. Also run when libtld is unloaded.
+ * Unregister every thread and release libtld's memory; every thread's
+ * tld_get_data() returns NULL from then on, and other calls fail with
+ * -ESHUTDOWN, also in threads that are using libtld meanwhile. Stores
+ * through old pointers land in emptied pages nobody reads. Also run when
+ * libtld is unloaded, and at exit.
  */
 void tld_fini(void);
 

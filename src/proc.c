@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The process's side of libtld: the map it uses, its cookie, fork, and
+ * shutdown (tld_init(), tld_refresh(), tld_fini() and unload).
+ *
+ * Shutdown has one flag, dead, and two kinds of users to stop. Those that
+ * take the lock (registration, thread exit) check it under the lock. Key
+ * creators are lock-free; each counts itself in users before it reads
+ * dead, and tld_fini() sets dead before it waits for users to drain, so
+ * that (both sides sequentially consistent) no creator can be inside the
+ * registry when its memory goes.
+ */
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "syscall.h"
+
+struct tld_proc tld__proc = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.map_fd = -1,
+};
+
+static int tld_users;
+
+void tld__lock(void)
+{
+	pthread_mutex_lock(&tld__proc.lock);
+	tld__log_defer(true);
+}
+
+void tld__unlock_report(bool print)
+{
+	char msg[1024];
+
+	tld__log_take(msg, sizeof(msg));
+	tld__log_defer(false);
+	pthread_mutex_unlock(&tld__proc.lock);
+	if (print)
+		tld__log_print(msg);
+}
+
+void tld__unlock(void)
+{
+	tld__unlock_report(true);
+}
+
+static bool tld_dead(void)
+{
+	return __atomic_load_n(&tld__proc.dead, __ATOMIC_SEQ_CST);
+}
+
+bool tld__enter(void)
+{
+	__atomic_add_fetch(&tld_users, 1, __ATOMIC_SEQ_CST);
+	if (!tld_dead())
+		return true;
+	tld__leave();
+	return false;
+}
+
+void tld__leave(void)
+{
+	__atomic_sub_fetch(&tld_users, 1, __ATOMIC_RELEASE);
+}
+
+/* Nonzero and different for every process image, even without ASLR. */
+__u64 tld__proc_cookie(void)
+{
+	struct timespec ts;
+	__u64 c = 0;
+
+	if (tld__proc.cookie)
+		return tld__proc.cookie;
+	if (getrandom(&c, sizeof(c), GRND_NONBLOCK) != sizeof(c)) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		c = (__u64)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^
+		    (__u64)ts.tv_sec << 32 ^ (__u64)getpid();
+	}
+	tld__proc.cookie = c ? c : 1;
+	return tld__proc.cookie;
+}
+
+static void tld_fork_prepare(void)
+{
+	tld__lock();
+}
+
+static void tld_fork_parent(void)
+{
+	tld__unlock();
+}
+
+/* Until exec, the child may call only async-signal-safe functions. */
+static void tld_fork_child(void)
+{
+	tld__log_mute(true);
+	tld__keys_publish();
+	tld__fork_child_threads();
+	tld__log_mute(false);
+	tld__log_defer(false);
+	pthread_mutex_unlock(&tld__proc.lock);
+}
+
+int tld__hooks_setup(void)
+{
+	int err;
+
+	if (tld__proc.hooks_ready)
+		return 0;
+	if (sysconf(_SC_PAGESIZE) != TLD_PAGE_SIZE)
+		return tld__err(-EOPNOTSUPP, "tld ABI v%d needs %d-byte pages, not %ld",
+				TLD_ABI_VERSION, TLD_PAGE_SIZE, sysconf(_SC_PAGESIZE));
+	err = pthread_key_create(&tld__proc.exit_key, tld__thread_exit);
+	if (err)
+		return tld__err(-err, "cannot create the thread-exit key");
+	err = pthread_atfork(tld_fork_prepare, tld_fork_parent, tld_fork_child);
+	if (err) {
+		pthread_key_delete(tld__proc.exit_key);
+		return tld__err(-err, "cannot install the fork handlers");
+	}
+	tld__proc.hooks_ready = true;
+	return 0;
+}
+
+static void tld_path_choose(void)
+{
+	if (!tld__proc.path[0])
+		snprintf(tld__proc.path, sizeof(tld__proc.path), "%s", tld__map_default_path());
+}
+
+/*
+ * Open the map if it is not open. A failure is kept, and until retry_at
+ * returned without another try unless @now.
+ */
+int tld__proc_map_ready(bool now)
+{
+	int fd;
+
+	if (tld_dead())
+		return tld__err(-ESHUTDOWN, "tld_fini() was called");
+	if (tld__proc.map_fd >= 0)
+		return 0;
+	if (!now && tld__proc.open_err) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (ts.tv_sec * 1000000000ll + ts.tv_nsec < tld__proc.retry_at)
+			return tld__proc.open_err;
+	}
+	tld_path_choose();
+	fd = tld__map_open(tld__proc.path);
+	if (fd < 0)
+		return tld__proc.open_err = fd;
+	tld__proc.open_err = 0;
+	tld__proc.retry_at = 0;
+	tld__proc.map_fd = fd;
+	return 0;
+}
+
+static int tld_opts_check(const struct tld_opts *opts)
+{
+	const char *p;
+
+	if (!opts)
+		return 0;
+	if (opts->sz < sizeof(opts->sz))
+		return tld__err(-EINVAL, "struct tld_opts: sz %zu is too small", opts->sz);
+	for (p = (const char *)opts + sizeof(*opts); p < (const char *)opts + opts->sz; p++)
+		if (*p)
+			return tld__err(-EINVAL, "struct tld_opts: this libtld does not know the fields past byte %zu",
+					sizeof(*opts));
+	return 0;
+}
+
+static const char *tld_opts_map_path(const struct tld_opts *opts)
+{
+	if (opts && opts->sz >= offsetof(struct tld_opts, map_path) + sizeof(opts->map_path) &&
+	    opts->map_path)
+		return opts->map_path;
+	return tld__map_default_path();
+}
+
+/* Called with the lock held. */
+static int tld_init_locked(const char *path)
+{
+	if (tld_dead())
+		return tld__err(-ESHUTDOWN, "tld_fini() was called");
+	if (tld__proc.map_fd >= 0 && strcmp(tld__proc.path, path))
+		return tld__err(-EALREADY, "libtld already uses the map %s; tld_init() asked for %s",
+				tld__proc.path, path);
+	strcpy(tld__proc.path, path);
+	return tld__proc_map_ready(true);
+}
+
+TLD_API int tld_init(const struct tld_opts *opts)
+{
+	const char *path;
+	int err;
+
+	err = tld_opts_check(opts);
+	if (err)
+		return err;
+	path = tld_opts_map_path(opts);
+	if (strlen(path) >= sizeof(tld__proc.path))
+		return tld__err(-ENAMETOOLONG, "map path is longer than %d bytes", PATH_MAX - 1);
+	tld__lock();
+	err = tld_init_locked(path);
+	tld__unlock();
+	return err;
+}
+
+/* Called with the lock held: attach every known thread to the open map. */
+static int tld_attach_all(void)
+{
+	struct tld_thread *t;
+	int n = 0, err, first_err = 0;
+
+	for (t = tld__proc.threads; t; t = t->next) {
+		err = tld__thread_attach(t);
+		if (!err)
+			n++;
+		else if (!first_err)
+			first_err = err;
+	}
+	return first_err ? first_err : n;
+}
+
+TLD_API int tld_refresh(void)
+{
+	int fd, ret;
+
+	tld__lock();
+	if (tld_dead()) {
+		ret = tld__err(-ESHUTDOWN, "tld_fini() was called");
+		goto out;
+	}
+	tld_path_choose();
+	fd = tld__map_open(tld__proc.path);
+	if (fd < 0) {
+		ret = fd;
+		goto out;
+	}
+	if (tld__proc.map_fd >= 0)
+		tld_sys_close(tld__proc.map_fd);
+	tld__proc.map_fd = fd;
+	tld__proc.open_err = 0;
+	tld__proc.retry_at = 0;
+	ret = tld_attach_all();
+out:
+	tld__unlock();
+	return ret;
+}
+
+/*
+ * Other threads may still store through their pointers (at process exit
+ * they are still running), so their pages stay mapped but are emptied; each
+ * thread unmaps its own when it exits.
+ */
+TLD_API void tld_fini(void)
+{
+	struct tld_thread *t;
+
+	tld__lock();
+	if (tld_dead()) {
+		tld__unlock();
+		return;
+	}
+	__atomic_store_n(&tld__proc.dead, true, __ATOMIC_SEQ_CST);
+	for (t = tld__proc.threads; t; t = t->next) {
+		tld__thread_detach(t);
+		madvise(t->page, TLD_PAGE_SIZE, MADV_DONTNEED);
+	}
+	if (tld__proc.map_fd >= 0)
+		tld_sys_close(tld__proc.map_fd);
+	tld__proc.map_fd = -1;
+	tld__unlock();
+	while (__atomic_load_n(&tld_users, __ATOMIC_ACQUIRE))
+		sched_yield();
+	tld__keys_release();
+}
+
+/* dlclose() of libtld: nothing may call back into the unloaded code. */
+__attribute__((destructor))
+static void tld_unload(void)
+{
+	tld_fini();
+	if (tld__proc.hooks_ready)
+		pthread_key_delete(tld__proc.exit_key);
+}
