@@ -61,6 +61,7 @@ void tld__lock(void);
 void tld__unlock_report(bool print);
 void tld__unlock(void);
 int tld__proc_map_ready(bool now);
+long long tld__now(void);		/* CLOCK_MONOTONIC, ns */
 __u64 tld__proc_cookie(void);
 int tld__hooks_setup(void);
 void tld__fork_child_threads(void);

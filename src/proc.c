@@ -50,13 +50,24 @@ void tld__unlock(void)
 	tld__unlock_report(true);
 }
 
+long long tld__now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
 static bool tld_dead(void)
 {
 	return __atomic_load_n(&tld__proc.dead, __ATOMIC_SEQ_CST);
 }
 
+/* Once dead is seen, callers stay out of users, so that tld_fini()'s wait ends. */
 bool tld__enter(void)
 {
+	if (tld_dead())
+		return false;
 	__atomic_add_fetch(&tld_users, 1, __ATOMIC_SEQ_CST);
 	if (!tld_dead())
 		return true;
@@ -146,19 +157,15 @@ int tld__proc_map_ready(bool now)
 		return tld__err(-ESHUTDOWN, "tld_fini() was called");
 	if (tld__proc.map_fd >= 0)
 		return 0;
-	if (!now && tld__proc.open_err) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		if (ts.tv_sec * 1000000000ll + ts.tv_nsec < tld__proc.retry_at)
-			return tld__proc.open_err;
-	}
+	if (!now && tld__proc.open_err && tld__now() < tld__proc.retry_at)
+		return tld__proc.open_err;
 	tld_path_choose();
 	fd = tld__map_open(tld__proc.path);
-	if (fd < 0)
+	if (fd < 0) {
+		__atomic_store_n(&tld__proc.retry_at, tld__now() + TLD_RETRY_NS, __ATOMIC_RELAXED);
 		return tld__proc.open_err = fd;
+	}
 	tld__proc.open_err = 0;
-	tld__proc.retry_at = 0;
 	tld__proc.map_fd = fd;
 	return 0;
 }
@@ -250,7 +257,6 @@ TLD_API int tld_refresh(void)
 		tld_sys_close(tld__proc.map_fd);
 	tld__proc.map_fd = fd;
 	tld__proc.open_err = 0;
-	tld__proc.retry_at = 0;
 	ret = tld_attach_all();
 out:
 	tld__unlock();
@@ -279,10 +285,11 @@ TLD_API void tld_fini(void)
 	if (tld__proc.map_fd >= 0)
 		tld_sys_close(tld__proc.map_fd);
 	tld__proc.map_fd = -1;
-	tld__unlock();
+	/* Under the lock: a fork now would publish keys from freed memory. */
 	while (__atomic_load_n(&tld_users, __ATOMIC_ACQUIRE))
 		sched_yield();
 	tld__keys_release();
+	tld__unlock();
 }
 
 /* dlclose() of libtld: nothing may call back into the unloaded code. */

@@ -17,7 +17,6 @@
  */
 #include <stddef.h>
 #include <sys/mman.h>
-#include <time.h>
 
 #include "internal.h"
 #include "syscall.h"
@@ -96,14 +95,6 @@ void tld__thread_detach(struct tld_thread *t)
 	tld__map_detach(tld__proc.map_fd, t->tid);
 }
 
-static long long tld_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
 /* The calling thread's page and place on the list. Called with the lock held. */
 static int tld_thread_join(struct tld_thread *t)
 {
@@ -138,14 +129,17 @@ static int tld_thread_register(struct tld_thread *t, bool now)
 	tld__lock();
 	if (t->attached)
 		return 0;
+	if (__atomic_load_n(&tld__proc.dead, __ATOMIC_RELAXED))
+		return t->err = tld__err(-ESHUTDOWN, "tld_fini() was called");
 	err = tld_thread_join(t);
 	if (!err)
 		err = tld__proc_map_ready(now);
-	if (!err)
-		err = tld__thread_attach(t);
-	if (err && err != -ESHUTDOWN)
-		__atomic_store_n(&tld__proc.retry_at, tld_now() + TLD_RETRY_NS, __ATOMIC_RELAXED);
-	return t->err = err;
+	if (err)
+		return t->err = err;
+	err = tld__thread_attach(t);
+	if (err)
+		__atomic_store_n(&tld__proc.retry_at, tld__now() + TLD_RETRY_NS, __ATOMIC_RELAXED);
+	return err;
 }
 
 TLD_API int tld_thread_init(void)
@@ -171,7 +165,7 @@ static void tld_thread_register_implicit(void)
 
 	if (__atomic_load_n(&tld__proc.dead, __ATOMIC_RELAXED))
 		return;
-	if (tld_self.pprev && tld_now() < __atomic_load_n(&tld__proc.retry_at, __ATOMIC_RELAXED))
+	if (tld_self.pprev && tld__now() < __atomic_load_n(&tld__proc.retry_at, __ATOMIC_RELAXED))
 		return;
 	err = tld_thread_register(&tld_self, false);
 	tld__unlock_report(err && __atomic_exchange_n(&last_err, err, __ATOMIC_RELAXED) != err);

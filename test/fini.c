@@ -5,8 +5,11 @@
  * exit they are still running): nothing crashes, BPF reads nothing, and
  * they release their pages when they exit.
  *
+ * Every thread sees the shutdown: its next tld_get_data() is NULL.
+ *
  * Checked to fail (make mutate): with tld_fini() unmapping other threads'
- * pages instead of emptying them, the workers crash.
+ * pages instead of emptying them, the workers crash; with tld_fini()
+ * clearing only its caller's base, the workers still get their pointers.
  */
 #include <pthread.h>
 
@@ -27,6 +30,9 @@ static void *worker(void *arg)
 	pthread_barrier_wait(&registered);
 	pthread_barrier_wait(&finished);
 	*p = 2;
+	TH_CHECK(tld_get_data(static_key) == NULL, "thread %d did not see tld_fini()",
+		 th_gettid());
+	TH_CHECK(tld_thread_status() == -ESHUTDOWN, "status after tld_fini()");
 	return NULL;
 }
 

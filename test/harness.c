@@ -187,18 +187,23 @@ int th_tldtool(const char *args, char *out, size_t out_len)
 	return th_run(cmd, out, out_len);
 }
 
+void th_map_name(struct th_map *m)
+{
+	snprintf(m->dir, sizeof(m->dir), "/sys/fs/bpf/tld-test/%s-%d",
+		 program_invocation_short_name, getpid());
+	snprintf(m->path, sizeof(m->path), "%s/tld_data_map", m->dir);
+	setenv("TLD_MAP_PATH", m->path, 1);
+}
+
 void th_map_create(struct th_map *m, const char *tldtool_args)
 {
 	char args[512], out[1024];
 
-	snprintf(m->dir, sizeof(m->dir), "/sys/fs/bpf/tld-test/%s-%d",
-		 program_invocation_short_name, getpid());
-	snprintf(m->path, sizeof(m->path), "%s/tld_data_map", m->dir);
+	th_map_name(m);
 	snprintf(args, sizeof(args), "--path %s map create %s", m->path,
 		 tldtool_args ? tldtool_args : "");
 	if (th_tldtool(args, out, sizeof(out)))
 		th_fatal("tldtool %s: %s", args, out);
-	setenv("TLD_MAP_PATH", m->path, 1);
 }
 
 /* Everything tldtool pinned goes, so no test leaves its guard attached. */

@@ -36,17 +36,17 @@ mutate() {
 }
 
 mutate basic src/thread.c \
-	'tld__thread_base = (char *)page + TLD_DATA_HDR - 1;' \
-	'tld__thread_base = (char *)page + TLD_DATA_HDR;'
+	'char *base = attached ? (char *)t->page + TLD_DATA_HDR - 1 : NULL;' \
+	'char *base = attached ? (char *)t->page + TLD_DATA_HDR : NULL;'
 mutate keys src/keys.c \
 	'if (!strcmp(cur->name, name)) {' \
 	'if (0) {'
 mutate limits src/keys.c \
-	'return tld_err(-ENOSPC, "key '"'"'%s'"'"': all %d key slots' \
-	'return tld_err(-ENOMEM, "key '"'"'%s'"'"': all %d key slots'
+	'return tld__err(err, "key '"'"'%s'"'"': all %d key slots' \
+	'return tld__err(-ENOMEM, "key '"'"'%s'"'"': all %d key slots'
 mutate page_full src/keys.c \
-	'if (off + TLD_ROUND_KEY(size) > TLD_DATA_MAX) {' \
-	'if (off + TLD_ROUND_KEY(size) > TLD_DATA_MAX + 8) {'
+	'if (*off + TLD_ROUND_KEY(size) > TLD_DATA_MAX)' \
+	'if (*off + TLD_ROUND_KEY(size) > TLD_DATA_MAX + 8)'
 mutate dlopen src/keys.c \
 	'if (!strcmp(cur->name, name)) {' \
 	'if (0) {'
@@ -65,8 +65,8 @@ mutate other_task include/tld/tld.bpf.h \
 	'v = bpf_task_storage_get(&tld_data_map, task, 0, 0);' \
 	'v = bpf_task_storage_get(&tld_data_map, bpf_get_current_task_btf(), 0, 0);'
 mutate compat src/thread.c \
-	'value->start = TLD_DATA_HDR;' \
-	'value->start = TLD_DATA_HDR + 8;'
+	'value.start = TLD_DATA_HDR;' \
+	'value.start = TLD_DATA_HDR + 8;'
 mutate garbage include/tld/tld.bpf.h \
 	'if (i >= seen && sz >= size &&' \
 	'if (i >= seen &&'
@@ -80,35 +80,46 @@ mutate tldtool tools/map.c \
 	'if ((!kept || t->mode) && pin_mode(path, mode))' \
 	'if (pin_mode(path, mode))'
 mutate fork src/thread.c \
-	'	if (tld_self.pprev) {
-		tld_self.tid = tld_sys_gettid();' \
-	'	if (0) {
-		tld_self.tid = tld_sys_gettid();'
+	'	if (tld__proc.map_fd >= 0)
+		tld__thread_attach(&tld_self);' \
+	'	if (0)
+		tld__thread_attach(&tld_self);'
 mutate exec bpf/tld_map.bpf.c \
 	'bpf_task_storage_delete(&tld_data_map, p);' \
 	'(void)p;'
 mutate thread_exit src/thread.c \
-	'	tld_lock();
-	if (t->pprev)
-		tld_thread_detach(t);
-	tld_unlock();
-	tld__thread_base = NULL;
-	if (t->page)
-		munmap(t->page, TLD_PAGE_SIZE);' \
+	'	tld__lock();
+	if (t->pprev) {' \
 	'	if (t->page)
 		munmap(t->page, TLD_PAGE_SIZE);
-	tld_lock();
-	if (t->pprev)
-		tld_thread_detach(t);
-	tld_unlock();
-	tld__thread_base = NULL;'
-mutate fini src/thread.c \
+	tld__lock();
+	if (t->pprev) {'
+mutate fini src/proc.c \
 	'madvise(t->page, TLD_PAGE_SIZE, MADV_DONTNEED);' \
 	'munmap(t->page, TLD_PAGE_SIZE);'
-mutate unload src/thread.c \
-	'	if (tld_proc.hooks_ready)
-		pthread_key_delete(tld_proc.exit_key);' \
+mutate fini src/thread.c \
+	'	__atomic_store_n(t->base, base, __ATOMIC_RELAXED);' \
+	'	if (t->base == &tld__thread_base)
+		__atomic_store_n(t->base, base, __ATOMIC_RELAXED);'
+mutate fini_race src/proc.c \
+	'	while (__atomic_load_n(&tld_users, __ATOMIC_ACQUIRE))
+		sched_yield();' \
 	'	(void)0;'
+mutate unload src/proc.c \
+	'	if (tld__proc.hooks_ready)
+		pthread_key_delete(tld__proc.exit_key);' \
+	'	(void)0;'
+mutate recover src/thread.c \
+	'if (tld_self.pprev && tld_now() <' \
+	'if (tld_self.pprev || tld_now() <'
+mutate callback src/proc.c \
+	'	pthread_mutex_lock(&tld__proc.lock);
+	tld__log_defer(true);' \
+	'	pthread_mutex_lock(&tld__proc.lock);'
+mutate callback src/proc.c \
+	'	tld__log_mute(true);
+	tld__keys_publish();' \
+	'	tld__keys_publish();'
 mutate seqcount include/tld/tld.h \
 	'	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
 	/* The odd count' \
