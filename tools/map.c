@@ -16,7 +16,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "../src/tool.h"
@@ -50,31 +49,6 @@ static int mkdir_parents(const char *path)
 		*p = '/';
 	}
 	return 0;
-}
-
-/* Whether the running kernel knows __uptr fields (enum btf_field_type). */
-static bool kernel_has_uptr(void)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	const struct btf_type *t;
-	const struct btf_enum *e;
-	bool found = false;
-	__u32 id, n;
-	int i;
-
-	if (!btf)
-		return false;
-	n = btf__type_cnt(btf);
-	for (id = 1; id < n && !found; id++) {
-		t = btf__type_by_id(btf, id);
-		if (!btf_is_enum(t))
-			continue;
-		e = btf_enum(t);
-		for (i = 0; i < btf_vlen(t) && !found; i++)
-			found = !strcmp(btf__name_by_offset(btf, e[i].name_off), "BPF_UPTR");
-	}
-	btf__free(btf);
-	return found;
 }
 
 static int parse_mode(const char *s, mode_t *mode)
@@ -182,7 +156,8 @@ static int map_create(struct tldtool *t)
 		return TLDTOOL_USAGE;
 	if (bpffs_ensure(path))
 		return TLDTOOL_ERROR;
-	if (!kernel_has_uptr()) {
+	/* Unreadable BTF (-1) is no verdict: tld_exec, a tp_btf program, needs it too. */
+	if (tld__kernel_has_uptr() == 0) {
 		uname(&uts);
 		return tldtool_err(0, "kernel %s lacks task-storage __uptr support (BPF_UPTR): tld needs Linux 6.13 or later",
 				   uts.release);

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* tldtool: create the tld map and look at what threads publish. */
-#include <errno.h>
+/*
+ * tldtool: create the tld map and look at what threads publish. This file
+ * only parses options and dispatches; what subcommands share is in common.c.
+ */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "../src/tool.h"
 #include "tldtool.h"
 
 static void usage(FILE *out)
@@ -28,25 +27,6 @@ static void usage(FILE *out)
 		"  -h, --help    this text\n"
 		"  -V, --version the version\n",
 		TLD_DEFAULT_MAP_PATH);
-}
-
-int tldtool_err(int err, const char *fmt, ...)
-{
-	va_list args;
-
-	fputs("tldtool: ", stderr);
-	va_start(args, fmt);
-	vfprintf(stderr, fmt, args);
-	va_end(args);
-	if (err)
-		fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
-	fputc('\n', stderr);
-	return TLDTOOL_ERROR;
-}
-
-const char *tldtool_map_path(const struct tldtool *t)
-{
-	return t->path ? t->path : tld__map_default_path();
 }
 
 static const struct option tldtool_options[] = {

@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
 #include <linux/types.h>
 
 #include <tld/tld.h>
@@ -39,10 +41,12 @@ struct tldtool {
 	struct json j;
 };
 
+/* common.c */
 __attribute__((format(printf, 2, 3)))
 int tldtool_err(int err, const char *fmt, ...);
 const char *tldtool_map_path(const struct tldtool *t);
 
+/* The subcommands, called by main() alone. */
 int tldtool_map(struct tldtool *t, int argc, char **argv);
 int tldtool_show(struct tldtool *t, int argc, char **argv);
 int tldtool_keys(struct tldtool *t, int argc, char **argv);
