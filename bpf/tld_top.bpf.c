@@ -5,12 +5,7 @@
 #include <bpf/bpf_tracing.h>
 #include <tld/map.bpf.h>
 
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u64);
-} oncpu_since SEC(".maps");
+#include "oncpu.bpf.h"
 
 /* tid -> nanoseconds on a CPU since tldtool top started. */
 struct {
@@ -23,22 +18,16 @@ struct {
 SEC("tp_btf/sched_switch")
 int BPF_PROG(tld_top_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	__u64 now = bpf_ktime_get_ns(), *since, *total, zero = 0;
+	__u64 now = bpf_ktime_get_ns(), ns, *total, zero = 0;
 	__u32 tid = prev->pid;
 
-	since = bpf_task_storage_get(&oncpu_since, prev, 0, 0);
-	if (since && *since) {
+	if (oncpu_ran(prev, now, &ns)) {
 		bpf_map_update_elem(&cpu_ns, &tid, &zero, BPF_NOEXIST);
 		total = bpf_map_lookup_elem(&cpu_ns, &tid);
 		if (total)
-			__sync_fetch_and_add(total, now - *since);
-		*since = 0;
+			__sync_fetch_and_add(total, ns);
 	}
-	if (!bpf_task_storage_get(&tld_data_map, next, 0, 0))
-		return 0;
-	since = bpf_task_storage_get(&oncpu_since, next, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (since)
-		*since = now;
+	oncpu_stamp(next, now);
 	return 0;
 }
 

@@ -7,7 +7,8 @@
  *   and normal threads, read from switched-out and woken tasks;
  * - reqtrace: exactly each request's system calls, and its sleep as
  *   off-CPU time, charged to the request id and tenant;
- * - wakematrix: ping and pong woke each other, read from the woken task.
+ * - wakematrix: ping and pong woke each other once per handoff, read from
+ *   the woken task (pingpong makes each handoff a wakeup).
  *
  * Checked to fail (make mutate): with wakematrix reading the waker's role
  * for the wakee, the diagonal fills and it exits 1.

@@ -11,19 +11,13 @@
 #include <bpf/bpf_tracing.h>
 #include <tld/tld.bpf.h>
 
+#include "../../bpf/oncpu.bpf.h"
 #include "hints.h"
 
 struct tld_keys {
 	tld_key_t class;
 	tld_key_t request;
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u64);
-} oncpu_since SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -80,14 +74,11 @@ static __u32 log2_bucket(__u64 ns)
 static void charge(struct task_struct *task, __u64 now)
 {
 	struct hint_thread *t;
-	__u64 *since, request, ns;
+	__u64 request, ns;
 	int c;
 
-	since = bpf_task_storage_get(&oncpu_since, task, 0, 0);
-	if (!since || !*since)
+	if (!oncpu_ran(task, now, &ns))
 		return;
-	ns = now - *since;
-	*since = 0;
 	c = class_of(task, &request);
 	if (c < 0)
 		return;
@@ -129,18 +120,6 @@ static void end_wait(struct task_struct *task, __u64 now)
 	}
 }
 
-/* Only tasks with tld data are timed. */
-static void stamp(struct task_struct *task, __u64 now)
-{
-	__u64 *since;
-
-	if (!bpf_task_storage_get(&tld_data_map, task, 0, 0))
-		return;
-	since = bpf_task_storage_get(&oncpu_since, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (since)
-		*since = now;
-}
-
 SEC("tp_btf/sched_switch")
 int BPF_PROG(hintstat_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
@@ -148,7 +127,7 @@ int BPF_PROG(hintstat_switch, bool preempt, struct task_struct *prev, struct tas
 
 	charge(prev, now);
 	end_wait(next, now);
-	stamp(next, now);
+	oncpu_stamp(next, now);
 	return 0;
 }
 

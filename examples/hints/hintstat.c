@@ -11,14 +11,9 @@
  * latency and normal threads woken at least once per 10/9 requests (each
  * of their requests ends in a sleep).
  */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <bpf/bpf.h>
-#include <tld/loader.h>
 
 #include "hints.h"
 #include "../consumer.h"
@@ -32,20 +27,20 @@ struct wrote {
 	unsigned long long requests;
 };
 
-static int collect(FILE *in, struct wrote *w)
-{
-	char line[256];
-	int n = 0;
+static struct wrote wrote[MAX_THREADS];
+static int nwrote;
 
-	while (fgets(line, sizeof(line), in)) {
-		if (n < MAX_THREADS &&
-		    sscanf(line, "wrote tid=%d class=%15s requests=%llu", &w[n].tid, w[n].class,
-			   &w[n].requests) == 3)
-			n++;
-		else
-			fputs(line, stdout);
-	}
-	return n;
+/* The workload's other lines are passed on. */
+static void hintstat_line(const char *line)
+{
+	struct wrote *w = &wrote[nwrote];
+
+	if (nwrote < MAX_THREADS &&
+	    sscanf(line, "wrote tid=%d class=%15s requests=%llu", &w->tid, w->class,
+		   &w->requests) == 3)
+		nwrote++;
+	else
+		fputs(line, stdout);
 }
 
 /* The upper bound of the bucket holding quantile @q, in microseconds. */
@@ -94,57 +89,37 @@ static bool thread_ok(const struct wrote *w, const struct hint_thread *t)
 	       (!sleeps || t->wakeups * 10 >= w->requests * 9);
 }
 
-static int report(struct hintstat_bpf *skel, const struct wrote *w, int n)
+static int hintstat_report(void *arg)
 {
+	struct hintstat_bpf *skel = arg;
 	int fd = bpf_map__fd(skel->maps.threads), i, ok = 0;
+	const struct wrote *w;
 	struct hint_thread t;
 	__u32 tid;
 
 	printf("%-8s %-9s %-9s %10s %10s %8s %8s %9s\n", "tid", "wrote", "BPF saw", "requests",
 	       "BPF req", "CPU ms", "wakeups", "wait us");
-	for (i = 0; i < n; i++) {
-		tid = w[i].tid;
+	for (i = 0; i < nwrote; i++) {
+		w = &wrote[i];
+		tid = w->tid;
 		if (bpf_map_lookup_elem(fd, &tid, &t)) {
-			printf("%-8d %-9s %-9s %10llu %10s\n", tid, w[i].class, "-", w[i].requests, "-");
+			printf("%-8d %-9s %-9s %10llu %10s\n", tid, w->class, "-", w->requests, "-");
 			continue;
 		}
-		ok += thread_ok(&w[i], &t);
-		printf("%-8d %-9s %-9s %10llu %10llu %8.1f %8llu %9.1f\n", tid, w[i].class,
-		       hint_class_name(t.class), w[i].requests, (unsigned long long)t.request,
+		ok += thread_ok(w, &t);
+		printf("%-8d %-9s %-9s %10llu %10llu %8.1f %8llu %9.1f\n", tid, w->class,
+		       hint_class_name(t.class), w->requests, (unsigned long long)t.request,
 		       t.cpu_ns / 1e6, (unsigned long long)t.wakeups,
 		       t.wakeups ? t.wait_ns / 1e3 / t.wakeups : 0);
 	}
 	report_classes(skel);
-	printf("\nBPF saw each thread's class, and its wakeups: %d of %d threads\n", ok, n);
-	return ok == n && n > 0 ? 0 : 1;
+	printf("\nBPF saw each thread's class, and its wakeups: %d of %d threads\n", ok, nwrote);
+	return ok == nwrote && nwrote > 0 ? 0 : 1;
 }
 
-int main(int argc, char **argv)
-{
-	static struct wrote wrote[MAX_THREADS];
-	const char *map_path;
-	struct hintstat_bpf *skel;
-	int i, n, err, st;
-	FILE *out;
-	pid_t pid;
+static const struct consumer hintstat = {
+	.line = hintstat_line,
+	.report = hintstat_report,
+};
 
-	i = consumer_args(argc, argv, &map_path);
-	if (i < 0)
-		return 2;
-	skel = hintstat_bpf__open();
-	err = skel ? tld_loader_load_skeleton(skel->skeleton, map_path) : -errno;
-	if (err) {
-		fprintf(stderr, "hintstat: cannot load the BPF consumer: %s\n", strerror(-err));
-		return 1;
-	}
-	pid = consumer_spawn(argv + i, &out);
-	if (pid < 0) {
-		fprintf(stderr, "hintstat: cannot run %s: %s\n", argv[i], strerror(errno));
-		return 1;
-	}
-	n = collect(out, wrote);
-	waitpid(pid, &st, 0);
-	err = report(skel, wrote, n);
-	hintstat_bpf__destroy(skel);
-	return err;
-}
+CONSUMER_MAIN(hintstat, &hintstat)

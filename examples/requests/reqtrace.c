@@ -11,14 +11,10 @@
  * Exits 0 when BPF saw every request with exactly its system calls (plus
  * the sleep's), and with its sleep as off-CPU time.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <bpf/bpf.h>
-#include <tld/loader.h>
 
 #include "../consumer.h"
 #include "reqtrace.skel.h"
@@ -33,17 +29,17 @@ struct served {
 	struct req_stat bpf;
 };
 
-static int collect(FILE *in, struct served *s)
-{
-	char line[256];
-	int n = 0;
+static struct served served[MAX_REQUESTS];
+static int nserved;
 
-	while (fgets(line, sizeof(line), in))
-		if (n < MAX_REQUESTS &&
-		    sscanf(line, "served id=%u tenant=%u syscalls=%u slept_us=%u", &s[n].key.id,
-			   &s[n].key.tenant, &s[n].syscalls, &s[n].slept_us) == 4)
-			n++;
-	return n;
+static void reqtrace_line(const char *line)
+{
+	struct served *s = &served[nserved];
+
+	if (nserved < MAX_REQUESTS &&
+	    sscanf(line, "served id=%u tenant=%u syscalls=%u slept_us=%u", &s->key.id,
+		   &s->key.tenant, &s->syscalls, &s->slept_us) == 4)
+		nserved++;
 }
 
 /* Whether BPF's count and time for @s are what the server says it did. */
@@ -84,9 +80,11 @@ static void print_tenants(const struct served *s, int n)
 			       t[i].offcpu_ns / 1e6, (unsigned long long)t[i].syscalls);
 }
 
-static int report(struct reqtrace_bpf *skel, struct served *s, int n)
+static int reqtrace_report(void *arg)
 {
-	int fd = bpf_map__fd(skel->maps.reqs), i, ok = 0;
+	struct reqtrace_bpf *skel = arg;
+	int fd = bpf_map__fd(skel->maps.reqs), n = nserved, i, ok = 0;
+	struct served *s = served;
 
 	for (i = 0; i < n; i++) {
 		memset(&s[i].bpf, 0, sizeof(s[i].bpf));
@@ -111,30 +109,9 @@ static int report(struct reqtrace_bpf *skel, struct served *s, int n)
 	return ok == n && n > 0 ? 0 : 1;
 }
 
-int main(int argc, char **argv)
-{
-	static struct served served[MAX_REQUESTS];
-	const char *map_path;
-	struct reqtrace_bpf *skel;
-	int i, n, err, st;
-	FILE *out;
-	pid_t pid;
+static const struct consumer reqtrace = {
+	.line = reqtrace_line,
+	.report = reqtrace_report,
+};
 
-	i = consumer_args(argc, argv, &map_path);
-	if (i < 0)
-		return 2;
-	skel = reqtrace_bpf__open();
-	err = skel ? tld_loader_load_skeleton(skel->skeleton, map_path) : -errno;
-	if (err) {
-		fprintf(stderr, "reqtrace: cannot load the BPF consumer: %s\n", strerror(-err));
-		return 1;
-	}
-	pid = consumer_spawn(argv + i, &out);
-	if (pid < 0)
-		return 1;
-	n = collect(out, served);
-	waitpid(pid, &st, 0);
-	err = report(skel, served, n);
-	reqtrace_bpf__destroy(skel);
-	return err;
-}
+CONSUMER_MAIN(reqtrace, &reqtrace)

@@ -5,17 +5,12 @@
  *
  *	wakematrix [--map PATH] -- COMMAND [ARGS...]
  *
- * For pingpong (which prints "rounds=N"): exits 0 when ping woke pong and
- * pong woke ping at least N/2 times each and at most N, and no thread was
+ * For pingpong (which prints "rounds=N"): exits 0 when ping woke pong N
+ * times and pong woke ping N times (N + 1 with its exit), and no thread was
  * counted as waking its own role, which reading the waker's hints for the
  * wakee would do.
  */
-#include <errno.h>
 #include <stdio.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#include <tld/loader.h>
 
 #include "../consumer.h"
 #include "wakematrix.skel.h"
@@ -23,25 +18,30 @@
 
 static const char *const roles[ROLES] = { "none", "ping", "pong" };
 
-static int run(char **argv)
-{
-	char line[128];
-	int rounds = 0, st;
-	FILE *in;
-	pid_t pid;
+static int rounds;
 
-	pid = consumer_spawn(argv, &in);
-	if (pid < 0)
-		return -1;
-	while (fgets(line, sizeof(line), in))
-		sscanf(line, "rounds=%d", &rounds);
-	fclose(in);
-	waitpid(pid, &st, 0);
-	return rounds;
+static void wakematrix_line(const char *line)
+{
+	sscanf(line, "rounds=%d", &rounds);
 }
 
-static int report(__u64 m[ROLES][ROLES], long rounds)
+/*
+ * pingpong makes every handoff a wakeup, and the one extra wakeup it allows
+ * is pong's exit ending ping's pthread_join().
+ */
+static bool matrix_ok(__u64 m[ROLES][ROLES])
 {
+	__u64 n = rounds;
+
+	return n > 0 && m[ROLE_PING][ROLE_PONG] == n && m[ROLE_PONG][ROLE_PING] >= n &&
+	       m[ROLE_PONG][ROLE_PING] <= n + 1 && !m[ROLE_PING][ROLE_PING] &&
+	       !m[ROLE_PONG][ROLE_PONG];
+}
+
+static int wakematrix_report(void *arg)
+{
+	struct wakematrix_bpf *skel = arg;
+	__u64 (*m)[ROLES] = skel->bss->matrix;
 	int i, j;
 	bool ok;
 
@@ -56,31 +56,15 @@ static int report(__u64 m[ROLES][ROLES], long rounds)
 			printf(" %8llu", (unsigned long long)m[i][j]);
 		putchar('\n');
 	}
-	ok = m[ROLE_PING][ROLE_PONG] * 2 >= (__u64)rounds && m[ROLE_PING][ROLE_PONG] <= (__u64)rounds &&
-	     m[ROLE_PONG][ROLE_PING] * 2 >= (__u64)rounds && m[ROLE_PONG][ROLE_PING] <= (__u64)rounds + 1 &&
-	     !m[ROLE_PING][ROLE_PING] && !m[ROLE_PONG][ROLE_PONG];
-	printf("\n%ld rounds: ping and pong woke each other, and never themselves: %s\n", rounds,
+	ok = matrix_ok(m);
+	printf("\n%d rounds: ping and pong woke each other, and never themselves: %s\n", rounds,
 	       ok ? "yes" : "NO");
 	return ok ? 0 : 1;
 }
 
-int main(int argc, char **argv)
-{
-	const char *map_path;
-	struct wakematrix_bpf *skel;
-	int i, err, rounds;
+static const struct consumer wakematrix = {
+	.line = wakematrix_line,
+	.report = wakematrix_report,
+};
 
-	i = consumer_args(argc, argv, &map_path);
-	if (i < 0)
-		return 2;
-	skel = wakematrix_bpf__open();
-	err = skel ? tld_loader_load_skeleton(skel->skeleton, map_path) : -errno;
-	if (err) {
-		fprintf(stderr, "wakematrix: cannot load the BPF consumer: %s\n", strerror(-err));
-		return 1;
-	}
-	rounds = run(argv + i);
-	err = rounds > 0 ? report(skel->bss->matrix, rounds) : 1;
-	wakematrix_bpf__destroy(skel);
-	return err;
-}
+CONSUMER_MAIN(wakematrix, &wakematrix)
