@@ -75,6 +75,14 @@ void value_json(struct json *j, const char *name, const struct value_type *t, co
 		unsigned int size);
 const char *value_kind_name(const struct value_type *t);
 
+/* bpffs.c */
+int bpffs_ensure(const char *path);
+int mkdir_parents(const char *path);
+int parse_mode(const char *s, mode_t *mode);
+int parse_group(const char *s, gid_t *gid);
+int pin_mode(const char *path, mode_t mode);
+int pin_group(const char *path, gid_t gid);
+
 /* pins.c */
 void pin_path(const char *map_path, const char *name, char *buf, size_t len);
 bool pin_exists(const char *map_path, const char *name);

@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The agent store's keeper: it makes a record when a task or a cgroup
+ * appears, frees it when the object goes, and, when maintenance runs,
+ * gives records to objects that have none, fetches pages from the kernel
+ * and gives back those no record uses. tldtool agent create loads it and
+ * pins its links.
+ *
+ * Allocation is in two levels, because on 6.18 the kernel gives arena
+ * pages only to sleepable programs, and the task and cgroup hooks are not
+ * sleepable: the hooks take slots from pages already there, under the
+ * store's spin lock (it disables interrupts, so a hook interrupted by
+ * another on its CPU cannot deadlock); maintenance, a sleepable task
+ * iterator, fetches and frees whole pages outside the lock. A hook that
+ * finds no free slot counts it in waited, and the next maintenance pass
+ * makes the record.
+ *
+ * Everything read from the arena may have been written by the agent, so
+ * every offset is checked before it is used, and every loop is bounded.
+ */
+#define BPF_NO_KFUNC_PROTOTYPES
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <tld/agent.bpf.h>
+
+void __arena *bpf_arena_alloc_pages(void *map, void __arena *addr, __u32 page_cnt,
+				    int node_id, __u64 flags) __ksym __weak;
+void bpf_arena_free_pages(void *map, void __arena *ptr, __u32 page_cnt) __ksym __weak;
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
+extern void bpf_task_release(struct task_struct *p) __ksym;
+
+#define NUMA_NO_NODE	(-1)
+#define REFILL_MAX	256	/* pages one maintenance pass may fetch, per kind */
+
+struct lock {
+	struct bpf_spin_lock lock;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lock);
+} tld_agent_lock SEC(".maps");
+
+static struct bpf_spin_lock *store_lock(void)
+{
+	__u32 zero = 0;
+	struct lock *l = bpf_map_lookup_elem(&tld_agent_lock, &zero);
+
+	return l ? &l->lock : NULL;
+}
+
+static __always_inline struct tld_agent_kind_hdr __arena *kind_hdr(__u32 kind)
+{
+	return &tld_agent_hdr()->kind[kind & 1];
+}
+
+/* Whether @off is a page this store gave to records. */
+static __always_inline bool page_ok(__u32 off)
+{
+	struct tld_agent_hdr __arena *h = tld_agent_hdr();
+
+	return off && !(off & (TLD_AGENT_PAGE - 1)) && off >= h->data &&
+	       off / TLD_AGENT_PAGE < h->pages;
+}
+
+/* Whether @slot is a slot of @pg's kind, inside @pg. */
+static __always_inline bool slot_ok(struct tld_agent_kind_hdr __arena *k, __u32 slot)
+{
+	__u32 in = slot & (TLD_AGENT_PAGE - 1);
+
+	return page_ok(slot & ~(TLD_AGENT_PAGE - 1)) && in >= TLD_AGENT_PAGE_HDR &&
+	       k->stride && (in - TLD_AGENT_PAGE_HDR) % k->stride == 0 &&
+	       in + k->stride <= TLD_AGENT_PAGE;
+}
+
+/* Lock held, as for everything that changes pages' lists. */
+static __always_inline void list_del(struct tld_agent_kind_hdr __arena *k,
+				     struct tld_agent_page __arena *pg, __u32 off)
+{
+	if (pg->list == TLD_AGENT_LIST_NONE)
+		return;
+	if (pg->prev && page_ok(pg->prev))
+		((struct tld_agent_page __arena *)tld_agent_at(pg->prev))->next = pg->next;
+	else if (pg->list == TLD_AGENT_LIST_EMPTY)
+		k->empty = pg->next;
+	else
+		k->partial = pg->next;
+	if (pg->next && page_ok(pg->next))
+		((struct tld_agent_page __arena *)tld_agent_at(pg->next))->prev = pg->prev;
+	if (pg->list == TLD_AGENT_LIST_EMPTY)
+		k->nempty--;
+	pg->list = TLD_AGENT_LIST_NONE;
+	pg->next = pg->prev = 0;
+	(void)off;
+}
+
+static __always_inline void list_add(struct tld_agent_kind_hdr __arena *k,
+				     struct tld_agent_page __arena *pg, __u32 off, __u32 list)
+{
+	__u32 first = list == TLD_AGENT_LIST_EMPTY ? k->empty : k->partial;
+
+	pg->prev = 0;
+	pg->next = first;
+	if (first && page_ok(first))
+		((struct tld_agent_page __arena *)tld_agent_at(first))->prev = off;
+	if (list == TLD_AGENT_LIST_EMPTY) {
+		k->empty = off;
+		k->nempty++;
+	} else {
+		k->partial = off;
+	}
+	pg->list = list;
+}
+
+/* Take a free slot, partial pages first. Lock held. */
+static __always_inline __u32 slot_take(struct tld_agent_kind_hdr __arena *k)
+{
+	__u32 off = k->partial ? k->partial : k->empty, slot;
+	struct tld_agent_page __arena *pg;
+
+	if (!page_ok(off))
+		return 0;
+	pg = tld_agent_at(off);
+	slot = pg->free;
+	if (!slot_ok(k, slot) || (slot & ~(TLD_AGENT_PAGE - 1)) != off || !pg->nfree)
+		return 0;
+	pg->free = ((struct tld_agent_rec __arena *)tld_agent_at(slot))->next;
+	pg->nfree--;
+	k->free_slots--;
+	if (pg->list == TLD_AGENT_LIST_EMPTY || !pg->nfree) {
+		list_del(k, pg, off);
+		if (pg->nfree)
+			list_add(k, pg, off, TLD_AGENT_LIST_PARTIAL);
+	}
+	return slot;
+}
+
+/* Give @slot back to its page. Lock held. */
+static __always_inline void slot_give(struct tld_agent_kind_hdr __arena *k, __u32 slot)
+{
+	__u32 off = slot & ~(TLD_AGENT_PAGE - 1);
+	struct tld_agent_page __arena *pg = tld_agent_at(off);
+
+	((struct tld_agent_rec __arena *)tld_agent_at(slot))->next = pg->free;
+	pg->free = slot;
+	pg->nfree++;
+	k->free_slots++;
+	if (pg->nfree >= pg->nslots) {
+		list_del(k, pg, off);
+		list_add(k, pg, off, TLD_AGENT_LIST_EMPTY);
+	} else if (pg->list == TLD_AGENT_LIST_NONE) {
+		list_add(k, pg, off, TLD_AGENT_LIST_PARTIAL);
+	}
+}
+
+static __always_inline __u32 bucket_of(struct tld_agent_kind_hdr __arena *k, __u64 id)
+{
+	return tld_agent_bucket(id, k->buckets);
+}
+
+static __always_inline __u32 __arena *bucket_at(struct tld_agent_kind_hdr __arena *k, __u32 b)
+{
+	return tld_agent_at(k->index + b * sizeof(__u32));
+}
+
+/*
+ * Point @id's bucket at @slot: the bucket that holds @id already (a reused
+ * tid whose old task is not freed yet), else the first free one. Lock held.
+ */
+static __always_inline int index_put(struct tld_agent_kind_hdr __arena *k, __u64 id, __u32 slot)
+{
+	__u32 b = bucket_of(k, id), v, spot = 0, i;
+	bool have = false;
+
+	for (i = 0; i < TLD_AGENT_MAX_PROBE; i++) {
+		__u32 __arena *e = bucket_at(k, (b + i) & (k->buckets - 1));
+
+		v = *e;
+		if (v == TLD_AGENT_EMPTY || v == TLD_AGENT_TOMB) {
+			if (!have) {
+				spot = (b + i) & (k->buckets - 1);
+				have = true;
+			}
+			if (v == TLD_AGENT_EMPTY)
+				break;
+			continue;
+		}
+		if (((struct tld_agent_rec __arena *)tld_agent_at(v))->id == id) {
+			*e = slot;
+			return 0;
+		}
+	}
+	if (!have)
+		return -1;
+	*bucket_at(k, spot) = slot;
+	return 0;
+}
+
+/* Empty the bucket that holds @slot, if one does. Lock held. */
+static __always_inline void index_drop(struct tld_agent_kind_hdr __arena *k, __u64 id, __u32 slot)
+{
+	__u32 b = bucket_of(k, id), i;
+
+	for (i = 0; i < TLD_AGENT_MAX_PROBE; i++) {
+		__u32 __arena *e = bucket_at(k, (b + i) & (k->buckets - 1));
+
+		if (*e == TLD_AGENT_EMPTY)
+			return;
+		if (*e == slot) {
+			*e = TLD_AGENT_TOMB;
+			return;
+		}
+	}
+}
+
+static __always_inline __u64 slot_word(__u32 slot, __u32 gen)
+{
+	return (__u64)gen << 32 | slot;
+}
+
+/*
+ * Make a record for the object whose storage value is @s: @id, @birth.
+ * 0, or -1 if it has one, -2 if the bound is reached, -3 if no slot is
+ * free (counted; maintenance makes it).
+ */
+static int rec_make(__u32 kind, struct tld_agent_slot *s, __u64 id, __u64 birth)
+{
+	struct tld_agent_kind_hdr __arena *k = kind_hdr(kind);
+	struct bpf_spin_lock *lock = store_lock();
+	struct tld_agent_rec __arena *r;
+	__u32 slot, gen, i;
+	__u64 __arena *w;
+
+	if (!lock || *(__u64 *)s)
+		return -1;
+	if (k->live >= tld_agent_hdr()->max_records) {
+		__sync_fetch_and_add(&k->full, 1);
+		return -2;
+	}
+	bpf_spin_lock(lock);
+	slot = slot_take(k);
+	bpf_spin_unlock(lock);
+	if (!slot) {
+		__sync_fetch_and_add(&k->waited, 1);
+		return -3;
+	}
+	r = tld_agent_at(slot);
+	w = (__u64 __arena *)r->payload;
+	bpf_for(i, 0, (k->stride - TLD_AGENT_REC_HDR) / 8)
+		w[i] = 0;
+	r->id = id;
+	r->birth = birth;
+	r->kind = kind;
+	r->epoch = tld_agent_hdr()->epoch;
+	gen = (r->gen | 1) + ((r->gen & 1) ? 2 : 0);
+	/*
+	 * The record is whole before its generation says it is live: x86-64
+	 * keeps stores in order, so the compiler is all there is to stop.
+	 */
+	barrier();
+	r->gen = gen;
+	if (__sync_val_compare_and_swap((__u64 *)s, 0, slot_word(slot, gen))) {
+		/* Maintenance and a hook raced to make it: the other won. */
+		r->gen = gen + 1;
+		bpf_spin_lock(lock);
+		slot_give(k, slot);
+		bpf_spin_unlock(lock);
+		return -1;
+	}
+	bpf_spin_lock(lock);
+	i = index_put(k, id, slot);
+	bpf_spin_unlock(lock);
+	if (i)
+		__sync_fetch_and_add(&k->full, 1);
+	__sync_fetch_and_add(&k->live, 1);
+	__sync_fetch_and_add(&k->made, 1);
+	return 0;
+}
+
+/* Free the record @s names, if it still does. */
+static void rec_free(__u32 kind, struct tld_agent_slot *s)
+{
+	struct tld_agent_kind_hdr __arena *k = kind_hdr(kind);
+	struct bpf_spin_lock *lock = store_lock();
+	struct tld_agent_rec __arena *r;
+	__u64 word = *(__u64 *)s;
+	__u32 slot = (__u32)word, gen = word >> 32;
+
+	if (!lock || !slot || __sync_val_compare_and_swap((__u64 *)s, word, 0) != word)
+		return;
+	if (!slot_ok(k, slot))
+		return;
+	r = tld_agent_at(slot);
+	if (r->gen != gen)
+		return;
+	bpf_spin_lock(lock);
+	index_drop(k, r->id, slot);
+	r->gen = gen + 1;
+	slot_give(k, slot);
+	bpf_spin_unlock(lock);
+	__sync_fetch_and_sub(&k->live, 1);
+	__sync_fetch_and_add(&k->freed, 1);
+}
+
+static __always_inline struct tld_agent_slot *task_slot(struct task_struct *p)
+{
+	return bpf_task_storage_get(&tld_agent_tasks, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+static __always_inline struct tld_agent_slot *cgroup_slot(struct cgroup *cgrp)
+{
+	return bpf_cgrp_storage_get(&tld_agent_cgroups, cgrp, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+static __always_inline int task_make(struct task_struct *p)
+{
+	struct tld_agent_slot *s = task_slot(p);
+
+	return s ? rec_make(TLD_AGENT_TASK, s, p->pid, p->start_time) : -1;
+}
+
+static __always_inline int cgroup_make(struct cgroup *cgrp)
+{
+	struct tld_agent_slot *s = cgroup_slot(cgrp);
+
+	return s ? rec_make(TLD_AGENT_CGROUP, s, cgrp->kn->id, 0) : -1;
+}
+
+SEC("tp_btf/task_newtask")
+int BPF_PROG(tld_agent_task_new, struct task_struct *p, u64 clone_flags)
+{
+	task_make(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_free")
+int BPF_PROG(tld_agent_task_free, struct task_struct *p)
+{
+	struct tld_agent_slot *s = bpf_task_storage_get(&tld_agent_tasks, p, 0, 0);
+
+	if (s)
+		rec_free(TLD_AGENT_TASK, s);
+	return 0;
+}
+
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(tld_agent_cgroup_new, struct cgroup *cgrp, const char *path)
+{
+	cgroup_make(cgrp);
+	return 0;
+}
+
+SEC("tp_btf/cgroup_rmdir")
+int BPF_PROG(tld_agent_cgroup_free, struct cgroup *cgrp, const char *path)
+{
+	struct tld_agent_slot *s = bpf_cgrp_storage_get(&tld_agent_cgroups, cgrp, 0, 0);
+
+	if (s)
+		rec_free(TLD_AGENT_CGROUP, s);
+	return 0;
+}
+
+/* ---- maintenance: sleepable, outside the hooks ------------------------ */
+
+/* Fetch one page for @kind's records and put it on the empty list. */
+static int page_add(__u32 kind)
+{
+	struct tld_agent_kind_hdr __arena *k = kind_hdr(kind);
+	struct bpf_spin_lock *lock = store_lock();
+	struct tld_agent_page __arena *pg;
+	__u32 off, n, i, slot;
+
+	if (!lock || !k->stride || k->stride > TLD_AGENT_PAGE - TLD_AGENT_PAGE_HDR)
+		return -1;
+	pg = bpf_arena_alloc_pages(&tld_agent_arena, NULL, 1, NUMA_NO_NODE, 0);
+	if (!pg)
+		return -1;
+	off = (__u32)(__u64)pg;
+	n = (TLD_AGENT_PAGE - TLD_AGENT_PAGE_HDR) / k->stride;
+	pg->nslots = n;
+	pg->nfree = n;
+	pg->kind = kind;
+	pg->free = 0;
+	for (i = n; i > 0 && i <= 64; i--) {
+		slot = off + TLD_AGENT_PAGE_HDR + (i - 1) * k->stride;
+		((struct tld_agent_rec __arena *)tld_agent_at(slot))->next = pg->free;
+		pg->free = slot;
+	}
+	bpf_spin_lock(lock);
+	list_add(k, pg, off, TLD_AGENT_LIST_EMPTY);
+	k->free_slots += n;
+	k->npages++;
+	bpf_spin_unlock(lock);
+	__sync_fetch_and_add(&tld_agent_hdr()->pages_used, 1);
+	return 0;
+}
+
+/* Give the kernel back one page nobody uses. */
+static int page_drop(__u32 kind)
+{
+	struct tld_agent_kind_hdr __arena *k = kind_hdr(kind);
+	struct bpf_spin_lock *lock = store_lock();
+	struct tld_agent_page __arena *pg = NULL;
+	__u32 off;
+
+	if (!lock)
+		return -1;
+	bpf_spin_lock(lock);
+	off = k->empty;
+	if (page_ok(off)) {
+		pg = tld_agent_at(off);
+		list_del(k, pg, off);
+		k->free_slots -= pg->nfree;
+		k->npages--;
+	}
+	bpf_spin_unlock(lock);
+	if (!pg)
+		return -1;
+	bpf_arena_free_pages(&tld_agent_arena, pg, 1);
+	__sync_fetch_and_sub(&tld_agent_hdr()->pages_used, 1);
+	return 0;
+}
+
+/*
+ * Keep a reserve of free slots for the hooks: an eighth of the live
+ * records, at least a page's worth; beyond twice that, whole free pages
+ * go back.
+ */
+static void pages_balance(__u32 kind)
+{
+	struct tld_agent_kind_hdr __arena *k = kind_hdr(kind);
+	__u64 per_page, want;
+	int i;
+
+	if (!k->stride)
+		return;
+	per_page = (TLD_AGENT_PAGE - TLD_AGENT_PAGE_HDR) / k->stride;
+	want = k->live / 8 + per_page;
+	bpf_for(i, 0, REFILL_MAX) {
+		if (k->free_slots >= want || page_add(kind))
+			break;
+	}
+	bpf_for(i, 0, REFILL_MAX) {
+		if (k->free_slots < 2 * want + per_page || page_drop(kind))
+			break;
+	}
+}
+
+/* Free the records whose objects two passes in a row did not see. */
+static void sweep(__u32 kind)
+{
+	struct tld_agent_kind_hdr __arena *k = kind_hdr(kind);
+	__u32 epoch = tld_agent_hdr()->epoch, v;
+	struct tld_agent_rec __arena *r;
+	struct task_struct *p;
+	int b;
+
+	bpf_for(b, 0, k->buckets) {
+		v = *bucket_at(k, b);
+		if (v == TLD_AGENT_EMPTY || v == TLD_AGENT_TOMB || !slot_ok(k, v))
+			continue;
+		r = tld_agent_at(v);
+		if (!(r->gen & 1) || (int)(epoch - r->epoch) < 2)
+			continue;
+		if (kind == TLD_AGENT_TASK) {
+			p = bpf_task_from_pid(r->id);
+			if (p) {
+				struct tld_agent_slot *s = bpf_task_storage_get(&tld_agent_tasks, p, 0, 0);
+
+				if (s && s->slot == v)
+					r->epoch = epoch;
+				bpf_task_release(p);
+			}
+		}
+		if (r->epoch == epoch)
+			continue;
+		/* Nobody else holds it: its object's storage is gone. */
+		{
+			struct tld_agent_slot gone = { .slot = v, .gen = r->gen };
+
+			rec_free(kind, &gone);
+			__sync_fetch_and_add(&k->swept, 1);
+		}
+	}
+}
+
+SEC("iter.s/task")
+int tld_agent_tasks_keep(struct bpf_iter__task *ctx)
+{
+	struct task_struct *p = ctx->task;
+	struct tld_agent_slot *s;
+	struct tld_agent_rec __arena *r;
+
+	if (tld_agent_hdr()->magic != TLD_AGENT_MAGIC)
+		return 0;
+	if (ctx->meta->seq_num == 0) {
+		__sync_fetch_and_add(&tld_agent_hdr()->epoch, 1);
+		pages_balance(TLD_AGENT_TASK);
+	}
+	if (!p) {
+		sweep(TLD_AGENT_TASK);
+		pages_balance(TLD_AGENT_TASK);
+		return 0;
+	}
+	s = task_slot(p);
+	if (!s)
+		return 0;
+	if (task_make(p) == -3 && !page_add(TLD_AGENT_TASK))
+		task_make(p);
+	r = tld_agent_rec_of(s);
+	if (r)
+		r->epoch = tld_agent_hdr()->epoch;
+	return 0;
+}
+
+SEC("iter.s/cgroup")
+int tld_agent_cgroups_keep(struct bpf_iter__cgroup *ctx)
+{
+	struct cgroup *cgrp = ctx->cgroup;
+	struct tld_agent_rec __arena *r;
+
+	if (tld_agent_hdr()->magic != TLD_AGENT_MAGIC)
+		return 0;
+	if (ctx->meta->seq_num == 0)
+		pages_balance(TLD_AGENT_CGROUP);
+	if (!cgrp) {
+		sweep(TLD_AGENT_CGROUP);
+		pages_balance(TLD_AGENT_CGROUP);
+		return 0;
+	}
+	if (cgroup_make(cgrp) == -3 && !page_add(TLD_AGENT_CGROUP))
+		cgroup_make(cgrp);
+	r = tld_agent_rec_of(bpf_cgrp_storage_get(&tld_agent_cgroups, cgrp, 0, 0));
+	if (r)
+		r->epoch = tld_agent_hdr()->epoch;
+	return 0;
+}
+
+/* ---- creation ----------------------------------------------------------- */
+
+static __u32 roundup_pow2(__u32 n)
+{
+	__u32 p = 1;
+	int i;
+
+	for (i = 0; i < 31 && p < n; i++)
+		p <<= 1;
+	return p;
+}
+
+/* Lay out the header and the indexes, and fetch their pages. */
+SEC("syscall")
+int tld_agent_init(struct tld_agent_init_args *a)
+{
+	struct tld_agent_hdr __arena *h;
+	__u32 off = TLD_AGENT_PAGE, kind, n;
+	void __arena *p;
+
+	a->err = -22;
+	if (!a->max_records || a->max_records > (1u << 22) || a->pages > TLD_AGENT_PAGES_MAX)
+		return 0;
+	p = bpf_arena_alloc_pages(&tld_agent_arena, tld_agent_at(0), 1, NUMA_NO_NODE, 0);
+	if (!p) {
+		a->err = -12;
+		return 0;
+	}
+	h = tld_agent_hdr();
+	h->pages = a->pages;
+	h->max_records = a->max_records;
+	h->pages_used = 1;
+	for (kind = 0; kind < TLD_AGENT_KINDS; kind++) {
+		struct tld_agent_kind_hdr __arena *k = &h->kind[kind];
+
+		if (a->rec_size[kind] > TLD_AGENT_PAGE - TLD_AGENT_PAGE_HDR - TLD_AGENT_REC_HDR)
+			return 0;
+		k->rec_size = a->rec_size[kind];
+		k->stride = TLD_AGENT_STRIDE(a->rec_size[kind]);
+		k->buckets = roundup_pow2(2 * a->max_records);
+		k->index = off;
+		n = (k->buckets * sizeof(__u32) + TLD_AGENT_PAGE - 1) / TLD_AGENT_PAGE;
+		if (off / TLD_AGENT_PAGE + n >= a->pages)
+			return 0;
+		p = bpf_arena_alloc_pages(&tld_agent_arena, tld_agent_at(off), n, NUMA_NO_NODE, 0);
+		if (!p) {
+			a->err = -12;
+			return 0;
+		}
+		h->pages_used += n;
+		off += n * TLD_AGENT_PAGE;
+	}
+	h->data = off;
+	h->version = TLD_AGENT_VERSION;
+	barrier();
+	h->magic = TLD_AGENT_MAGIC;
+	a->err = 0;
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
