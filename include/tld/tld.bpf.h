@@ -168,8 +168,8 @@ static __noinline void __tld_fetch_key(struct tld_object *obj, tld_key_t *k,
 				       const char *name, __u32 size)
 {
 	struct tld_meta_u *meta = obj->meta;
-	__u32 cnt, seen = 0, off = 0, sz;
-	int i;
+	int i, cnt, seen = 0;
+	__u32 off = 0, sz;
 
 	if (!meta || !k)
 		return;
