@@ -1,9 +1,10 @@
 #!/bin/sh
 # Run the test programs, one line each, then the totals: every program in
 # $O/test (or those named in $TESTS), the same against the ASan build in
-# $O/asan/test, the fuzzers in $O/fuzz, and $VALGRIND_TESTS under valgrind. A program exits 0
-# (pass), 77 (skip) or anything else (fail). With PLAIN_ONLY=1, only the first.
-# Then, if built, the VM tests.
+# $O/asan/test, the fuzzers in $O/fuzz, each also over its regression
+# inputs in test/fuzz/corpus/NAME, and $VALGRIND_TESTS under valgrind. A
+# program exits 0 (pass), 77 (skip) or anything else (fail). With
+# PLAIN_ONLY=1, only the first. Then, if built, the VM tests.
 O=${O:-build}
 VALGRIND_TESTS=${VALGRIND_TESTS-thread_exit}
 here=$(dirname "$0")
@@ -51,9 +52,21 @@ done
 for t in $([ -n "${PLAIN_ONLY:-}" ] || programs "$O/asan/test"); do
 	run "asan/$t" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 "$O/asan/test/$t"
 done
+# fuzz NAME FUZZER ARGS...: a crash fails (libFuzzer's own exit code, 77,
+# would be a skip) and leaves its input in $O/fuzz, not in the current
+# directory.
+fuzz() {
+	name=$1
+	shift
+	run "$name" "$@" -error_exitcode=1 -artifact_prefix="$O/fuzz/"
+}
+
 for t in $([ -n "${PLAIN_ONLY:-}" ] || programs "$O/fuzz"); do
-	run "fuzz/$t" "$O/fuzz/$t" -runs="${FUZZ_RUNS:-300000}" -seed=1 -max_len=8192 \
-		-error_exitcode=1
+	fuzz "fuzz/$t" "$O/fuzz/$t" -runs="${FUZZ_RUNS:-300000}" -seed=1 -max_len=8192
+	# Inputs that once crashed it, each run once; named files, not the
+	# directory, which libFuzzer would add its new inputs to.
+	[ -d "$here/fuzz/corpus/$t" ] &&
+		fuzz "fuzz/$t/corpus" "$O/fuzz/$t" "$here/fuzz/corpus/$t"/*
 done
 for t in $VALGRIND_TESTS; do
 	[ -z "${TESTS:-}" ] || echo " $TESTS " | grep -q " $t " || continue

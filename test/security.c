@@ -10,8 +10,10 @@
  *   victim's key, to the victim's thread, and vouches for them as if it
  *   were the victim. A tld.bpf.h reader must never read 666; the same
  *   reader without the guard's check does, which shows the plant landed.
- *   The guard refuses the vouch, and removes the plant when the victim
- *   next wakes.
+ *   The guard refuses both vouches (its count goes up by exactly 2); a
+ *   privileged commit naming another cookie than the plant's vouches for
+ *   nothing either (mismatched, exactly 1). The guard removes the plant
+ *   when the victim next wakes.
  * - delete: the attacker deletes the victim's entry, which the kernel
  *   allows. The guard must report it as erased when the victim next wakes.
  * - race: two attacker threads update 10,000 times while one flips the key
@@ -47,6 +49,7 @@
 #endif
 
 #define PLANTED		666
+#define PLANT_COOKIE	0x5eed
 #define RACE_TRIES	10000
 
 TLD_DEFINE_KEY(static_key, "test.static", sizeof(__u64));
@@ -96,7 +99,7 @@ static void forge(struct tld_map_value *v)
 	strcpy(meta->metadata[0].name, "test.static");
 	meta->metadata[0].size = 8;
 	meta->cnt = 1;
-	data->unused = 0x5eed;
+	data->unused = PLANT_COOKIE;
 	*(__u64 *)data->data = PLANTED;
 	*v = (struct tld_map_value){ .data = data, .meta = meta, .start = TLD_DATA_HDR };
 }
@@ -261,19 +264,40 @@ static struct tld_guard_state guard_state(void)
 	return st;
 }
 
+/*
+ * Since @before, the guard refused @refused vouches, found @mismatched
+ * commits naming another entry than the task's, and vouched for none.
+ */
+static void check_vouches(const struct tld_guard_state *before, __u64 refused, __u64 mismatched,
+			  const char *who, const char *what)
+{
+	struct tld_guard_state now = guard_state();
+
+	TH_CHECK(now.refused - before->refused == refused &&
+		 now.mismatched - before->mismatched == mismatched && now.vouched == before->vouched,
+		 "%s: %s: refused +%llu, mismatched +%llu, vouched +%llu; want +%llu, +%llu, +0", who,
+		 what, now.refused - before->refused, now.mismatched - before->mismatched,
+		 now.vouched - before->vouched, refused, mismatched);
+}
+
 static void plant(uid_t attacker, struct victim *v, const char *who)
 {
-	struct tld_guard_state before = guard_state();
+	struct tld_guard_state before = guard_state(), mid;
 	struct th_result g, u;
 
 	TH_CHECK(attack(attacker, "plant", v->tid) == 0, "%s: the kernel refused the plant", who);
-	TH_CHECK(guard_state().refused == before.refused + 2, "%s: the attacker's vouches were not refused",
-		 who);
+	check_vouches(&before, 2, 0, who, "the attacker's announce and commit");
 	read_victim(v->tid, &g, &u);
 	TH_CHECK(!reads(&g, PLANTED), "%s: a tld.bpf.h reader read the planted 666", who);
 	TH_CHECK(g.init_err == -13, "%s: tld.bpf.h reader: %d, want -EACCES", who, g.init_err);
 	TH_CHECK(reads(&u, PLANTED), "%s: without the guard's check the plant is not seen: the test cannot fail",
 		 who);
+	/* Even a privileged commit vouches only for the entry whose cookie it names. */
+	mid = guard_state();
+	th_vouch(TLD_VOUCH_COMMIT, PLANT_COOKIE + 1, v->tid);
+	check_vouches(&mid, 0, 1, who, "a commit naming another cookie than the plant's");
+	read_victim(v->tid, &g, &u);
+	TH_CHECK(g.init_err == -13, "%s: after that commit: %d, want -EACCES", who, g.init_err);
 	victim_poke(v, 'w');
 	read_victim(v->tid, &g, &u);
 	TH_CHECK(!reads(&u, PLANTED) && guard_state().swept == before.swept + 1,

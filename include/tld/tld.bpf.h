@@ -50,6 +50,9 @@
 #ifndef EACCES
 #define EACCES		13
 #endif
+#ifndef ENOENT
+#define ENOENT		2
+#endif
 
 #ifndef TLD_KEY_MAP_CREATE_RETRY
 #define TLD_KEY_MAP_CREATE_RETRY 10
@@ -168,8 +171,8 @@ static __noinline void __tld_fetch_key(struct tld_object *obj, tld_key_t *k,
 				       const char *name, __u32 size)
 {
 	struct tld_meta_u *meta = obj->meta;
-	__u32 cnt, seen = 0, off = 0, sz;
-	int i;
+	int i, cnt, seen = 0;
+	__u32 off = 0, sz;
 
 	if (!meta || !k)
 		return;
@@ -231,33 +234,56 @@ miss:
 #endif
 
 /*
- * Copy a value that starts with a struct tld_seq (see tld_update_begin())
- * from @src, a tld_get_data() pointer, to @dst: @size bytes, a constant no
- * larger than the size @src was looked up with. Returns 0 with a consistent
- * copy, or -EBUSY if the writer was busy for TLD_SEQ_RETRIES tries.
+ * Copy @size bytes that start with a struct tld_seq from @s to @dst: 0 with
+ * a consistent copy, or -EBUSY if the writer was busy for TLD_SEQ_RETRIES
+ * tries. Only tld_read_seq() calls it, with @s looked up with @size bytes:
+ * a smaller key would let the copy run past its value.
  *
  * The loads are ordered by the compiler barriers alone: that holds on
  * x86-64, whose loads are not reordered with each other.
  */
-#define tld_read_seq(dst, src, size)						\
+static __always_inline int __tld_copy_seq(void *dst, const struct tld_seq *s, __u32 size)
+{
+	__u32 seq;
+	int i;
+
+	bpf_for(i, 0, TLD_SEQ_RETRIES) {
+		seq = *(volatile const __u32 *)&s->seq;
+		asm volatile("" ::: "memory");
+		if (seq & 1)
+			continue;
+		__builtin_memcpy(dst, s, size);
+		asm volatile("" ::: "memory");
+		if (*(volatile const __u32 *)&s->seq == seq)
+			return 0;
+	}
+	return -EBUSY;
+}
+
+/*
+ * Copy the value of the key @name (a string literal) of @obj's task to
+ * *@dst, a struct that starts with a struct tld_seq and that its thread
+ * changes between tld_update_begin() and tld_update_end() (tld/tld.h). The
+ * key is looked up with sizeof(*@dst) bytes, and as many are copied; @key
+ * names its tld_key_t member of struct tld_keys, as for tld_get_data():
+ *
+ *	struct request { struct tld_seq seq; __u64 id, tenant; } r;
+ *
+ *	if (!tld_read_seq(&obj, request, "request", &r))
+ *		use(r.id, r.tenant);	// both from the same update
+ *
+ * Returns 0 with a consistent copy, -ENOENT if the key is absent or smaller
+ * than *@dst, or -EBUSY if the writer was busy for TLD_SEQ_RETRIES tries.
+ */
+#define tld_read_seq(obj, key, name, dst)					\
 	({									\
-		const struct tld_seq *__tld_s = (const void *)(src);		\
-		int __tld_i, __tld_ret = -EBUSY;				\
-		__u32 __tld_a;							\
+		const struct tld_seq *__tld_s =					\
+			tld_get_data(obj, key, name, sizeof(*(dst)));		\
 										\
-		bpf_for(__tld_i, 0, TLD_SEQ_RETRIES) {				\
-			__tld_a = *(volatile const __u32 *)&__tld_s->seq;	\
-			asm volatile("" ::: "memory");				\
-			if (__tld_a & 1)					\
-				continue;					\
-			__builtin_memcpy((dst), (const void *)__tld_s, (size));	\
-			asm volatile("" ::: "memory");				\
-			if (*(volatile const __u32 *)&__tld_s->seq == __tld_a) {	\
-				__tld_ret = 0;					\
-				break;						\
-			}							\
-		}								\
-		__tld_ret;							\
+		_Static_assert(sizeof(*(dst)) >= sizeof(struct tld_seq),	\
+			       "*dst starts with a struct tld_seq");		\
+		__tld_s ? __tld_copy_seq(dst, __tld_s, sizeof(*(dst))) :	\
+			  -ENOENT;						\
 	})
 
 #endif /* TLD_TLD_BPF_H */

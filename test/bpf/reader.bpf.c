@@ -34,7 +34,7 @@ static struct th_result *result_of(__u32 tid)
 }
 
 /* Covered entries must be complete: count those that are not. */
-static __u32 count_torn(struct tld_meta_u *meta, __u32 cnt)
+static __u32 count_torn(struct tld_meta_u *meta, int cnt)
 {
 	__u32 torn = 0;
 	int i;

@@ -9,7 +9,7 @@
  */
 #define TH_MAGIC	0x544c44ull
 #define TH_NR_GETPGID	121	/* x86-64 */
-/* Likewise for test/seqcount's sampler. */
+/* Likewise for test/seqcount's reader (seq.h). */
 #define TH_SEQ_MAGIC	0x544c45ull
 
 /*
