@@ -135,6 +135,13 @@ mutate security bpf/tld_guard.bpf.c \
 	'if (!bpf_task_storage_delete(&tld_data_map, p))' \
 	'if (0)'
 
+mutate security bpf/tld_guard.bpf.c \
+	'__sync_fetch_and_add(&s->mismatched, 1);' \
+	'(void)s;'
+mutate seqcount include/tld/tld.bpf.h \
+	'if (i >= seen && sz >= size &&' \
+	'if (i >= seen && sz >= 1 &&'
+
 mutate show tools/show.c \
 	'json_uint(j, "offset", keys[i].at - r->head.start);' \
 	'json_uint(j, "offset", keys[i].at);'
