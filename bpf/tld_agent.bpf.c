@@ -31,6 +31,7 @@ extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;
 
 #define NUMA_NO_NODE	(-1)
+#define PF_EXITING	0x00000004
 #define REFILL_MAX	256	/* pages one maintenance pass may fetch, per kind */
 
 struct lock {
@@ -322,9 +323,19 @@ static __always_inline int task_make(struct task_struct *p)
 	return s ? rec_make(TLD_AGENT_TASK, s, p->pid, p->start_time) : -1;
 }
 
+/* cgroup v2 only: the hooks fire for v1 hierarchies too. */
+static __always_inline bool cgroup_v2(struct cgroup *cgrp)
+{
+	return cgrp->root->hierarchy_id == 0;
+}
+
 static __always_inline int cgroup_make(struct cgroup *cgrp)
 {
-	struct tld_agent_slot *s = cgroup_slot(cgrp);
+	struct tld_agent_slot *s;
+
+	if (!cgroup_v2(cgrp))
+		return -1;
+	s = cgroup_slot(cgrp);
 
 	return s ? rec_make(TLD_AGENT_CGROUP, s, cgrp->kn->id, 0) : -1;
 }
@@ -505,6 +516,12 @@ int tld_agent_tasks_keep(struct bpf_iter__task *ctx)
 		pages_balance(TLD_AGENT_TASK);
 		return 0;
 	}
+	/*
+	 * An exiting task may be past its free hook (the iterator holds a
+	 * reference): a record made now would have no hook left to free it.
+	 */
+	if (p->flags & PF_EXITING)
+		return 0;
 	s = task_slot(p);
 	if (!s)
 		return 0;

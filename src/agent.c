@@ -319,6 +319,35 @@ TLD_API int tld_agent_read(struct tld_agent *a, const struct tld_agent_ref *ref,
 	return __atomic_load_n(&r->gen, __ATOMIC_RELAXED) == ref->gen ? 0 : -ESTALE;
 }
 
+#define TLD_AGENT_SEQ_RETRIES	16
+
+TLD_API int tld_agent_read_seq(struct tld_agent *a, const struct tld_agent_ref *ref, size_t off,
+			       void *dst, size_t size)
+{
+	struct tld_agent_rec *r = tld_agent_ref_rec(a, ref);
+	const struct tld_seq *s;
+	__u32 seq;
+	int i;
+
+	if (!r)
+		return -ESTALE;
+	if (size < sizeof(*s) || off % 8 || off + size > a->kind[r->kind & 1].size)
+		return -EINVAL;
+	s = (const struct tld_seq *)(r->payload + off);
+	for (i = 0; i < TLD_AGENT_SEQ_RETRIES; i++) {
+		if (!tld_agent_live(a, ref))
+			return -ESTALE;
+		seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+		if (seq & 1)
+			continue;
+		memcpy(dst, s, size);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) == seq)
+			return tld_agent_live(a, ref) ? 0 : -ESTALE;
+	}
+	return -EBUSY;
+}
+
 TLD_API const struct tld_agent_hdr *tld_agent_stats(struct tld_agent *a)
 {
 	return (const struct tld_agent_hdr *)(a->base + TLD_AGENT_HDR_OFF);

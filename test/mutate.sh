@@ -110,16 +110,22 @@ mutate unload src/proc.c \
 		pthread_key_delete(tld__proc.exit_key);' \
 	'	(void)0;'
 mutate recover src/thread.c \
-	'if (tld_self.pprev && tld_now() <' \
-	'if (tld_self.pprev || tld_now() <'
+	'if (tld_self.pprev && tld__now() <' \
+	'if (tld_self.pprev || tld__now() <'
 mutate callback src/proc.c \
 	'	pthread_mutex_lock(&tld__proc.lock);
 	tld__log_defer(true);' \
 	'	pthread_mutex_lock(&tld__proc.lock);'
 mutate callback src/proc.c \
 	'	tld__log_mute(true);
-	tld__keys_publish();' \
-	'	tld__keys_publish();'
+	tld__keys_publish();
+	tld__fork_child_threads();
+	tld__log_mute(false);
+	tld__log_defer(false);
+	pthread_mutex_unlock(&tld__proc.lock);' \
+	'	tld__keys_publish();
+	tld__fork_child_threads();
+	tld__unlock();'
 mutate seqcount include/tld/tld.h \
 	'	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
 	/* The odd count' \
@@ -141,6 +147,22 @@ mutate security bpf/tld_guard.bpf.c \
 mutate seqcount include/tld/tld.bpf.h \
 	'if (i >= seen && sz >= size &&' \
 	'if (i >= seen && sz >= 1 &&'
+
+mutate agent bpf/tld_agent.bpf.c \
+	'	if (s)
+		rec_free(TLD_AGENT_TASK, s);' \
+	'	(void)s;'
+mutate agent bpf/tld_agent.bpf.c \
+	'			*e = slot;
+			return 0;' \
+	'			return 0;'
+mutate agent bpf/tld_agent.bpf.c \
+	'if (k->live >= tld_agent_hdr()->max_records) {' \
+	'if (0) {'
+mutate agent src/agent.c \
+	'	if (!(got.gen & 1))
+		return NULL;' \
+	'	(void)0;'
 
 mutate show tools/show.c \
 	'json_uint(j, "offset", keys[i].at - r->head.start);' \

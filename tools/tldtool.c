@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <tld/agent.h>
+
 #include "tldtool.h"
 
 static void usage(FILE *out)
@@ -19,14 +21,19 @@ static void usage(FILE *out)
 		"       tldtool [OPTIONS] show [PID|--all]\n"
 		"       tldtool [OPTIONS] keys PID\n"
 		"       tldtool [OPTIONS] top [--interval S] [--iterations N] [--by KEY]\n"
+		"       tldtool [OPTIONS] agent create [--max-records N] [--task-size B] [--cgroup-size B]\n"
+		"                                      [--mode MODE] [--group GROUP] [--force]\n"
+		"       tldtool [OPTIONS] agent show [--tasks|--cgroups]\n"
+		"       tldtool [OPTIONS] agent remove\n"
 		"\n"
 		"Options:\n"
-		"  --path PATH   the pinned map (default: $TLD_MAP_PATH, else %s)\n"
+		"  --path PATH   the pinned map (default: $TLD_MAP_PATH, else %s);\n"
+		"                for agent, the store's directory (default: $TLD_AGENT_PATH, else %s)\n"
 		"  -j, --json    JSON output\n"
 		"  -p, --pretty  indented JSON output (implies --json)\n"
 		"  -h, --help    this text\n"
 		"  -V, --version the version\n",
-		TLD_DEFAULT_MAP_PATH);
+		TLD_DEFAULT_MAP_PATH, TLD_AGENT_DEFAULT_PATH);
 }
 
 static const struct option tldtool_options[] = {
@@ -39,6 +46,11 @@ static const struct option tldtool_options[] = {
 	{ "iterations",	required_argument,	NULL, 'n' },
 	{ "all",	no_argument,		NULL, 'a' },
 	{ "by",		required_argument,	NULL, 'b' },
+	{ "max-records", required_argument,	NULL, 'R' },
+	{ "task-size",	required_argument,	NULL, 'T' },
+	{ "cgroup-size", required_argument,	NULL, 'C' },
+	{ "tasks",	no_argument,		NULL, 't' },
+	{ "cgroups",	no_argument,		NULL, 'c' },
 	{ "json",	no_argument,		NULL, 'j' },
 	{ "pretty",	no_argument,		NULL, 'p' },
 	{ "help",	no_argument,		NULL, 'h' },
@@ -48,7 +60,13 @@ static const struct option tldtool_options[] = {
 
 int main(int argc, char **argv)
 {
-	struct tldtool t = { .sweep = -1 };
+	struct tldtool t = {
+		.sweep = -1,
+		.records = -1,
+		.max_records = 65536,
+		.task_size = 64,
+		.cgroup_size = 64,
+	};
 	bool pretty = false;
 	int c;
 
@@ -63,6 +81,11 @@ int main(int argc, char **argv)
 		case 'n': t.iterations = atoi(optarg); break;
 		case 'a': break;
 		case 'b': t.by = optarg; break;
+		case 'R': t.max_records = strtoul(optarg, NULL, 0); break;
+		case 'T': t.task_size = strtoul(optarg, NULL, 0); break;
+		case 'C': t.cgroup_size = strtoul(optarg, NULL, 0); break;
+		case 't': t.records = TLD_AGENT_TASK; break;
+		case 'c': t.records = TLD_AGENT_CGROUP; break;
 		case 'p': pretty = true; /* fall through */
 		case 'j': t.json = true; break;
 		case 'h': usage(stdout); return TLDTOOL_OK;
@@ -83,6 +106,8 @@ int main(int argc, char **argv)
 		return tldtool_keys(&t, argc - 1, argv + 1);
 	if (argc >= 1 && !strcmp(argv[0], "top"))
 		return tldtool_top(&t, argc - 1, argv + 1);
+	if (argc >= 1 && !strcmp(argv[0], "agent"))
+		return tldtool_agent(&t, argc - 1, argv + 1);
 	usage(stderr);
 	return TLDTOOL_USAGE;
 }

@@ -38,6 +38,10 @@ struct tldtool {
 	double interval;	/* --interval, top */
 	int iterations;		/* --iterations, top; 0: until interrupted */
 	const char *by;		/* --by, top: the key to sum CPU time by */
+	__u32 max_records;	/* --max-records, agent create */
+	__u32 task_size;	/* --task-size, agent create */
+	__u32 cgroup_size;	/* --cgroup-size, agent create */
+	int records;		/* --tasks, --cgroups: agent show's records; -1 none */
 	struct json j;
 };
 
@@ -51,6 +55,7 @@ int tldtool_map(struct tldtool *t, int argc, char **argv);
 int tldtool_show(struct tldtool *t, int argc, char **argv);
 int tldtool_keys(struct tldtool *t, int argc, char **argv);
 int tldtool_top(struct tldtool *t, int argc, char **argv);
+int tldtool_agent(struct tldtool *t, int argc, char **argv);
 
 /* iter.c */
 struct tld_record {

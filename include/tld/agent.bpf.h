@@ -16,6 +16,7 @@
 #ifndef TLD_AGENT_BPF_H
 #define TLD_AGENT_BPF_H
 
+#include <tld/abi.h>
 #include <tld/agent_abi.h>
 
 #ifndef __arena
@@ -43,9 +44,13 @@ struct {
 	__type(value, struct tld_agent_slot);
 } tld_agent_cgroups SEC(".maps");
 
-/* The arena byte at @off: offsets are the low half of arena addresses. */
+/*
+ * The arena byte at @off: offsets are the low half of arena addresses. The
+ * verifier lets a program use arena pointers only if it names the arena.
+ */
 static __always_inline void __arena *tld_agent_at(__u32 off)
 {
+	asm volatile("" :: "r"(&tld_agent_arena));
 	return (void __arena *)(TLD_AGENT_ADDR + off);
 }
 
@@ -84,5 +89,54 @@ static __always_inline void __arena *tld_agent_cgroup(struct cgroup *cgrp)
 	r = tld_agent_rec_of(bpf_cgrp_storage_get(&tld_agent_cgroups, cgrp, 0, 0));
 	return r ? (void __arena *)r->payload : NULL;
 }
+
+/*
+ * Fields that must be read together, both ways. A section BPF writes
+ * starts with a struct tld_seq and each change is wrapped in
+ * tld_agent_update_begin()/end(); the agent copies it with
+ * tld_agent_read_seq() (tld/agent.h). One writer per section at a time.
+ * x86-64 keeps stores in order, so compiler barriers suffice.
+ */
+static __always_inline void tld_agent_update_begin(struct tld_seq __arena *s)
+{
+	s->seq = s->seq + 1;
+	asm volatile("" ::: "memory");
+}
+
+static __always_inline void tld_agent_update_end(struct tld_seq __arena *s)
+{
+	asm volatile("" ::: "memory");
+	s->seq = s->seq + 1;
+}
+
+#ifndef TLD_SEQ_RETRIES
+#define TLD_SEQ_RETRIES	16
+#endif
+
+/*
+ * The other way: copy *@dst's size from @src, a section the agent writes
+ * between tld_update_begin() and tld_update_end() (tld/tld.h), starting
+ * with its struct tld_seq. 0, or -EBUSY if the agent stayed busy.
+ */
+#define tld_agent_read_seq(dst, src)						\
+	({									\
+		const struct tld_seq __arena *__s = (const void __arena *)(src);	\
+		int __i, __ret = -16;	/* -EBUSY */				\
+		__u32 __seq;							\
+										\
+		bpf_for(__i, 0, TLD_SEQ_RETRIES) {				\
+			__seq = *(volatile const __u32 __arena *)&__s->seq;	\
+			asm volatile("" ::: "memory");				\
+			if (__seq & 1)						\
+				continue;					\
+			__builtin_memcpy((dst), (const void __arena *)__s, sizeof(*(dst)));	\
+			asm volatile("" ::: "memory");				\
+			if (*(volatile const __u32 __arena *)&__s->seq == __seq) {	\
+				__ret = 0;					\
+				break;						\
+			}							\
+		}								\
+		__ret;								\
+	})
 
 #endif /* TLD_AGENT_BPF_H */

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <tld/abi.h>
 #include <tld/agent_abi.h>
 
 #ifdef __cplusplus
@@ -97,6 +98,18 @@ bool tld_agent_live(struct tld_agent *a, const struct tld_agent_ref *ref);
  */
 int tld_agent_read(struct tld_agent *a, const struct tld_agent_ref *ref, void *dst,
 		   size_t size);
+
+/*
+ * Copy @size bytes at payload offset @off of @ref's record to @dst: a
+ * section that starts with a struct tld_seq and that BPF changes between
+ * tld_agent_update_begin() and end() (tld/agent.bpf.h). Consistent: all
+ * from one update, and the record @ref's throughout. 0, -EBUSY if BPF
+ * stayed busy, -ESTALE, or -EINVAL if the section is outside the payload.
+ * The agent's own writes to a section BPF reads use tld_update_begin() and
+ * tld_update_end() from tld/tld.h on its struct tld_seq.
+ */
+int tld_agent_read_seq(struct tld_agent *a, const struct tld_agent_ref *ref, size_t off,
+		       void *dst, size_t size);
 
 /* The store's header: its sizes and counters, as BPF keeps them. */
 const struct tld_agent_hdr *tld_agent_stats(struct tld_agent *a);

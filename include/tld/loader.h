@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <tld/agent.h>
 #include <tld/tld.h>
 
 /* The pinned map path: @path, else $TLD_MAP_PATH, else the default. */
@@ -59,6 +60,34 @@ static inline int tld_loader_reuse_map(struct bpf_object *obj, const char *path)
 	if (!err && bpf_object__find_map_by_name(obj, "tld_guard_map"))
 		err = tld_loader_reuse(obj, "tld_guard_map", guard);
 	return err;
+}
+
+/*
+ * Reuse the agent store pinned in @dir (NULL: $TLD_AGENT_PATH, else
+ * TLD_AGENT_DEFAULT_PATH from tld/agent.h) for @obj's tld_agent_arena,
+ * tld_agent_tasks and tld_agent_cgroups (tld/agent.bpf.h). 0 or -errno.
+ */
+static inline int tld_loader_reuse_agent(struct bpf_object *obj, const char *dir)
+{
+	static const char *const maps[][2] = {
+		{ "tld_agent_arena", "arena" },
+		{ "tld_agent_tasks", "tasks" },
+		{ "tld_agent_cgroups", "cgroups" },
+	};
+	const char *env = getenv("TLD_AGENT_PATH");
+	char path[PATH_MAX];
+	unsigned int i;
+	int err;
+
+	if (!dir)
+		dir = env && *env ? env : TLD_AGENT_DEFAULT_PATH;
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, maps[i][1]);
+		err = tld_loader_reuse(obj, maps[i][0], path);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /*
