@@ -281,29 +281,35 @@ static int rec_make(__u32 kind, struct tld_agent_slot *s, __u64 id, __u64 birth)
 	return 0;
 }
 
-/* Free the record @s names, if it still does. */
-static void rec_free(__u32 kind, struct tld_agent_slot *s)
+/* Free the record @s names, if it still does: 0, or -1 if it did not. */
+static int rec_free(__u32 kind, struct tld_agent_slot *s)
 {
 	struct tld_agent_kind_hdr __arena *k = kind_hdr(kind);
 	struct bpf_spin_lock *lock = store_lock();
 	struct tld_agent_rec __arena *r;
 	__u64 word = *(__u64 *)s;
 	__u32 slot = (__u32)word, gen = word >> 32;
+	bool freed = false;
 
 	if (!lock || !slot || __sync_val_compare_and_swap((__u64 *)s, word, 0) != word)
-		return;
+		return -1;
 	if (!slot_ok(k, slot))
-		return;
+		return -1;
 	r = tld_agent_at(slot);
-	if (r->gen != gen)
-		return;
+	/* Under the lock: the hook and a sweep may free the same record. */
 	bpf_spin_lock(lock);
-	index_drop(k, r->id, slot);
-	r->gen = gen + 1;
-	slot_give(k, slot);
+	if (r->gen == gen) {
+		index_drop(k, r->id, slot);
+		r->gen = gen + 1;
+		slot_give(k, slot);
+		freed = true;
+	}
 	bpf_spin_unlock(lock);
+	if (!freed)
+		return -1;
 	__sync_fetch_and_sub(&k->live, 1);
 	__sync_fetch_and_add(&k->freed, 1);
+	return 0;
 }
 
 static __always_inline struct tld_agent_slot *task_slot(struct task_struct *p)
@@ -404,6 +410,8 @@ static int page_add(__u32 kind)
 	list_add(k, pg, off, TLD_AGENT_LIST_EMPTY);
 	k->free_slots += n;
 	k->npages++;
+	if (tld_agent_hdr()->top < off + TLD_AGENT_PAGE)
+		tld_agent_hdr()->top = off + TLD_AGENT_PAGE;
 	bpf_spin_unlock(lock);
 	__sync_fetch_and_add(&tld_agent_hdr()->pages_used, 1);
 	return 0;
@@ -436,9 +444,9 @@ static int page_drop(__u32 kind)
 }
 
 /*
- * Keep a reserve of free slots for the hooks: an eighth of the live
- * records, at least a page's worth; beyond twice that, whole free pages
- * go back.
+ * Keep a reserve of free slots for the hooks: the store's reserve plus an
+ * eighth of the live records; beyond twice that and a page, whole free
+ * pages go back.
  */
 static void pages_balance(__u32 kind)
 {
@@ -449,7 +457,7 @@ static void pages_balance(__u32 kind)
 	if (!k->stride)
 		return;
 	per_page = (TLD_AGENT_PAGE - TLD_AGENT_PAGE_HDR) / k->stride;
-	want = k->live / 8 + per_page;
+	want = tld_agent_hdr()->reserve + k->live / 8;
 	bpf_for(i, 0, REFILL_MAX) {
 		if (k->free_slots >= want || page_add(kind))
 			break;
@@ -460,42 +468,65 @@ static void pages_balance(__u32 kind)
 	}
 }
 
-/* Free the records whose objects two passes in a row did not see. */
-static void sweep(__u32 kind)
+/* Whether @r's task lives and still names @r: then maintenance saw it. */
+static bool task_holds(struct tld_agent_rec __arena *r, __u32 slot)
+{
+	struct task_struct *p = bpf_task_from_pid(r->id);
+	struct tld_agent_slot *s;
+	bool holds = false;
+
+	if (!p)
+		return false;
+	s = bpf_task_storage_get(&tld_agent_tasks, p, 0, 0);
+	holds = s && s->slot == slot;
+	bpf_task_release(p);
+	return holds;
+}
+
+/*
+ * Free the live records of one page that two passes in a row did not see:
+ * their object's hook was skipped (the kernel skips a tp_btf program
+ * entered on a CPU where another task is preempted inside it), or a reused
+ * tid's new record took their place in the index.
+ */
+static void sweep_page(__u32 kind, __u32 off, __u32 epoch)
 {
 	struct tld_agent_kind_hdr __arena *k = kind_hdr(kind);
-	__u32 epoch = tld_agent_hdr()->epoch, v;
+	struct tld_agent_page __arena *pg = tld_agent_at(off);
 	struct tld_agent_rec __arena *r;
-	struct task_struct *p;
-	int b;
+	__u32 n = pg->nslots, slot;
+	int i;
 
-	bpf_for(b, 0, k->buckets) {
-		v = *bucket_at(k, b);
-		if (v == TLD_AGENT_EMPTY || v == TLD_AGENT_TOMB || !slot_ok(k, v))
-			continue;
-		r = tld_agent_at(v);
+	if (pg->kind != kind || !k->stride || n > 64)
+		return;
+	bpf_for(i, 0, n) {
+		slot = off + TLD_AGENT_PAGE_HDR + i * k->stride;
+		if (!slot_ok(k, slot))
+			break;
+		r = tld_agent_at(slot);
 		if (!(r->gen & 1) || (int)(epoch - r->epoch) < 2)
 			continue;
-		if (kind == TLD_AGENT_TASK) {
-			p = bpf_task_from_pid(r->id);
-			if (p) {
-				struct tld_agent_slot *s = bpf_task_storage_get(&tld_agent_tasks, p, 0, 0);
-
-				if (s && s->slot == v)
-					r->epoch = epoch;
-				bpf_task_release(p);
-			}
-		}
-		if (r->epoch == epoch)
+		if (kind == TLD_AGENT_TASK && task_holds(r, slot)) {
+			r->epoch = epoch;
 			continue;
-		/* Nobody else holds it: its object's storage is gone. */
+		}
 		{
-			struct tld_agent_slot gone = { .slot = v, .gen = r->gen };
+			struct tld_agent_slot gone = { .slot = slot, .gen = r->gen };
 
-			rec_free(kind, &gone);
-			__sync_fetch_and_add(&k->swept, 1);
+			if (!rec_free(kind, &gone))
+				__sync_fetch_and_add(&k->swept, 1);
 		}
 	}
+}
+
+static void sweep(__u32 kind)
+{
+	struct tld_agent_hdr __arena *h = tld_agent_hdr();
+	__u32 epoch = h->epoch;
+	int pg;
+
+	bpf_for(pg, h->data / TLD_AGENT_PAGE, h->top / TLD_AGENT_PAGE)
+		sweep_page(kind, pg * TLD_AGENT_PAGE, epoch);
 }
 
 SEC("iter.s/task")
@@ -525,7 +556,8 @@ int tld_agent_tasks_keep(struct bpf_iter__task *ctx)
 	s = task_slot(p);
 	if (!s)
 		return 0;
-	if (task_make(p) == -3 && !page_add(TLD_AGENT_TASK))
+	/* page_add() may sleep: the task may have exited meanwhile. */
+	if (task_make(p) == -3 && !page_add(TLD_AGENT_TASK) && !(p->flags & PF_EXITING))
 		task_make(p);
 	r = tld_agent_rec_of(s);
 	if (r)
@@ -587,6 +619,7 @@ int tld_agent_init(struct tld_agent_init_args *a)
 	h = tld_agent_hdr();
 	h->pages = a->pages;
 	h->max_records = a->max_records;
+	h->reserve = a->reserve;
 	h->pages_used = 1;
 	for (kind = 0; kind < TLD_AGENT_KINDS; kind++) {
 		struct tld_agent_kind_hdr __arena *k = &h->kind[kind];
@@ -609,6 +642,7 @@ int tld_agent_init(struct tld_agent_init_args *a)
 		off += n * TLD_AGENT_PAGE;
 	}
 	h->data = off;
+	h->top = off;
 	h->version = TLD_AGENT_VERSION;
 	barrier();
 	h->magic = TLD_AGENT_MAGIC;

@@ -63,22 +63,24 @@ static __u32 agent_pages(__u32 max, const __u32 size[TLD_AGENT_KINDS])
 		buckets <<= 1;
 	for (kind = 0; kind < TLD_AGENT_KINDS; kind++)
 		pages += (buckets * 4 + TLD_AGENT_PAGE - 1) / TLD_AGENT_PAGE +
-			 /* one live record per page, at worst, and a reserve */
-			 max + max / 8 + 2;
+			 /* one live record per page at worst, and a reserve of up to max */
+			 2 * max + max / 8 + 2;
 	(void)size;
 	return pages > TLD_AGENT_PAGES_MAX ? 0 : pages;
 }
 
+/* Pin @link as @name, then let go of it: the pin keeps it attached. */
 static int agent_pin(struct bpf_link *link, const char *dir, const char *name)
 {
 	char path[PATH_MAX];
+	int err;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (!link)
 		return tldtool_err(errno, "cannot attach %s", name);
-	if (bpf_link__pin(link, path))
-		return tldtool_err(errno, "cannot pin %s", path);
-	return 0;
+	err = bpf_link__pin(link, path);
+	bpf_link__destroy(link);
+	return err ? tldtool_err(err, "cannot pin %s", path) : 0;
 }
 
 static int agent_pin_map(struct bpf_map *map, const char *dir, const char *name)
@@ -97,6 +99,7 @@ static int agent_init(struct tld_agent_bpf *skel, __u32 pages, const struct tldt
 		.pages = pages,
 		.max_records = t->max_records,
 		.rec_size = { t->task_size, t->cgroup_size },
+		.reserve = t->reserve,
 	};
 	/* A syscall program's ctx is copied back to where it came from. */
 	LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = &a, .ctx_size_in = sizeof(a));
@@ -199,6 +202,9 @@ static int agent_check_sizes(const struct tldtool *t)
 				   t->cgroup_size, max);
 	if (!t->max_records || t->max_records > (1u << 22))
 		return tldtool_err(0, "--max-records %u is outside 1..%u", t->max_records, 1u << 22);
+	if (t->reserve > t->max_records)
+		return tldtool_err(0, "--reserve %u is larger than --max-records %u", t->reserve,
+				   t->max_records);
 	return 0;
 }
 

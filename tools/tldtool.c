@@ -21,7 +21,7 @@ static void usage(FILE *out)
 		"       tldtool [OPTIONS] show [PID|--all]\n"
 		"       tldtool [OPTIONS] keys PID\n"
 		"       tldtool [OPTIONS] top [--interval S] [--iterations N] [--by KEY]\n"
-		"       tldtool [OPTIONS] agent create [--max-records N] [--task-size B] [--cgroup-size B]\n"
+		"       tldtool [OPTIONS] agent create [--max-records N] [--task-size B] [--cgroup-size B] [--reserve N]\n"
 		"                                      [--mode MODE] [--group GROUP] [--force]\n"
 		"       tldtool [OPTIONS] agent show [--tasks|--cgroups]\n"
 		"       tldtool [OPTIONS] agent remove\n"
@@ -49,6 +49,7 @@ static const struct option tldtool_options[] = {
 	{ "max-records", required_argument,	NULL, 'R' },
 	{ "task-size",	required_argument,	NULL, 'T' },
 	{ "cgroup-size", required_argument,	NULL, 'C' },
+	{ "reserve",	required_argument,	NULL, 'r' },
 	{ "tasks",	no_argument,		NULL, 't' },
 	{ "cgroups",	no_argument,		NULL, 'c' },
 	{ "json",	no_argument,		NULL, 'j' },
@@ -66,6 +67,7 @@ int main(int argc, char **argv)
 		.max_records = 65536,
 		.task_size = 64,
 		.cgroup_size = 64,
+		.reserve = 256,
 	};
 	bool pretty = false;
 	int c;
@@ -84,6 +86,7 @@ int main(int argc, char **argv)
 		case 'R': t.max_records = strtoul(optarg, NULL, 0); break;
 		case 'T': t.task_size = strtoul(optarg, NULL, 0); break;
 		case 'C': t.cgroup_size = strtoul(optarg, NULL, 0); break;
+		case 'r': t.reserve = strtoul(optarg, NULL, 0); break;
 		case 't': t.records = TLD_AGENT_TASK; break;
 		case 'c': t.records = TLD_AGENT_CGROUP; break;
 		case 'p': pretty = true; /* fall through */

@@ -41,6 +41,7 @@ struct tldtool {
 	__u32 max_records;	/* --max-records, agent create */
 	__u32 task_size;	/* --task-size, agent create */
 	__u32 cgroup_size;	/* --cgroup-size, agent create */
+	__u32 reserve;		/* --reserve, agent create: free slots kept for the hooks */
 	int records;		/* --tasks, --cgroups: agent show's records; -1 none */
 	struct json j;
 };

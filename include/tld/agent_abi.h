@@ -22,11 +22,12 @@
 
 /*
  * Where every process maps the arena. The kernel makes every mapping of an
- * arena sit at one address; this one is far from where Linux puts
- * anything on x86-64, and its low 32 bits are 0, so an offset is the low
- * half of an address.
+ * arena sit at one address, so it is fixed here (the map's map_extra): 48
+ * TiB, far from where Linux puts programs, libraries and mmap()s on
+ * x86-64, and above AddressSanitizer's shadow (which ends near 16 TiB). Its
+ * low 32 bits are 0, so an offset is the low half of an arena address.
  */
-#define TLD_AGENT_ADDR		(1ull << 44)
+#define TLD_AGENT_ADDR		(3ull << 44)
 #define TLD_AGENT_PAGE		4096
 /* At most 4 GiB: offsets are 32 bits. */
 #define TLD_AGENT_PAGES_MAX	(1u << 20)
@@ -93,6 +94,8 @@ struct tld_agent_hdr {
 	__u64 pages_used;	/* allocated from the kernel, header included */
 	__u32 epoch;		/* maintenance passes, to find records left behind */
 	__u32 data;		/* offset of the first page after the indexes */
+	__u32 top;		/* end of the highest page records ever had */
+	__u32 reserve;		/* free slots maintenance keeps for the hooks, per kind */
 	struct tld_agent_kind_hdr kind[TLD_AGENT_KINDS];
 };
 
@@ -146,8 +149,8 @@ struct tld_agent_init_args {
 	__u32 pages;
 	__u32 max_records;
 	__u32 rec_size[TLD_AGENT_KINDS];
+	__u32 reserve;
 	__s32 err;		/* out: 0 or -errno */
-	__u32 pad;
 };
 
 #ifndef __bpf__
