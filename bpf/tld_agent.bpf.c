@@ -29,6 +29,8 @@ void __arena *bpf_arena_alloc_pages(void *map, void __arena *addr, __u32 page_cn
 void bpf_arena_free_pages(void *map, void __arena *ptr, __u32 page_cnt) __ksym __weak;
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;
+extern struct cgroup *bpf_cgroup_from_id(u64 cgid) __ksym;
+extern void bpf_cgroup_release(struct cgroup *cgrp) __ksym;
 
 #define NUMA_NO_NODE	(-1)
 #define PF_EXITING	0x00000004
@@ -222,20 +224,42 @@ static __always_inline __u64 slot_word(__u32 slot, __u32 gen)
 	return (__u64)gen << 32 | slot;
 }
 
+/* Whether the storage word @word names a live record. */
+static __always_inline bool word_live(struct tld_agent_kind_hdr __arena *k, __u64 word)
+{
+	__u32 slot = (__u32)word;
+
+	return slot && slot_ok(k, slot) &&
+	       ((struct tld_agent_rec __arena *)tld_agent_at(slot))->gen == (__u32)(word >> 32);
+}
+
+/* Give back a slot whose record never became the object's. */
+static __always_inline void rec_undo(struct tld_agent_kind_hdr __arena *k,
+				     struct bpf_spin_lock *lock, __u32 slot, __u32 gen)
+{
+	((struct tld_agent_rec __arena *)tld_agent_at(slot))->gen = gen + 1;
+	bpf_spin_lock(lock);
+	slot_give(k, slot);
+	bpf_spin_unlock(lock);
+}
+
 /*
  * Make a record for the object whose storage value is @s: @id, @birth.
- * 0, or -1 if it has one, -2 if the bound is reached, -3 if no slot is
- * free (counted; maintenance makes it).
+ * 0, or -1 if it has one, -2 if the store is full (counted), -3 if no slot
+ * is free (counted; maintenance makes it). A storage word that names a
+ * record no longer live is taken for none.
  */
 static int rec_make(__u32 kind, struct tld_agent_slot *s, __u64 id, __u64 birth)
 {
 	struct tld_agent_kind_hdr __arena *k = kind_hdr(kind);
 	struct bpf_spin_lock *lock = store_lock();
+	__u64 old = *(__u64 *)s, word;
 	struct tld_agent_rec __arena *r;
 	__u32 slot, gen, i;
 	__u64 __arena *w;
+	int err;
 
-	if (!lock || *(__u64 *)s)
+	if (!lock || word_live(k, old))
 		return -1;
 	if (k->live >= tld_agent_hdr()->max_records) {
 		__sync_fetch_and_add(&k->full, 1);
@@ -263,19 +287,22 @@ static int rec_make(__u32 kind, struct tld_agent_slot *s, __u64 id, __u64 birth)
 	 */
 	barrier();
 	r->gen = gen;
-	if (__sync_val_compare_and_swap((__u64 *)s, 0, slot_word(slot, gen))) {
+	word = slot_word(slot, gen);
+	if (__sync_val_compare_and_swap((__u64 *)s, old, word) != old) {
 		/* Maintenance and a hook raced to make it: the other won. */
-		r->gen = gen + 1;
-		bpf_spin_lock(lock);
-		slot_give(k, slot);
-		bpf_spin_unlock(lock);
+		rec_undo(k, lock, slot, gen);
 		return -1;
 	}
 	bpf_spin_lock(lock);
-	i = index_put(k, id, slot);
+	err = index_put(k, id, slot);
 	bpf_spin_unlock(lock);
-	if (i)
+	if (err) {
+		/* No bucket within reach: a record the agent cannot find is none. */
+		__sync_val_compare_and_swap((__u64 *)s, word, 0);
+		rec_undo(k, lock, slot, gen);
 		__sync_fetch_and_add(&k->full, 1);
+		return -2;
+	}
 	__sync_fetch_and_add(&k->live, 1);
 	__sync_fetch_and_add(&k->made, 1);
 	return 0;
@@ -483,6 +510,21 @@ static bool task_holds(struct tld_agent_rec __arena *r, __u32 slot)
 	return holds;
 }
 
+/* Whether @r's cgroup exists and still names @r. */
+static bool cgroup_holds(struct tld_agent_rec __arena *r, __u32 slot)
+{
+	struct cgroup *cgrp = bpf_cgroup_from_id(r->id);
+	struct tld_agent_slot *s;
+	bool holds;
+
+	if (!cgrp)
+		return false;
+	s = bpf_cgrp_storage_get(&tld_agent_cgroups, cgrp, 0, 0);
+	holds = s && s->slot == slot;
+	bpf_cgroup_release(cgrp);
+	return holds;
+}
+
 /*
  * Free the live records of one page that two passes in a row did not see:
  * their object's hook was skipped (the kernel skips a tp_btf program
@@ -506,7 +548,7 @@ static void sweep_page(__u32 kind, __u32 off, __u32 epoch)
 		r = tld_agent_at(slot);
 		if (!(r->gen & 1) || (int)(epoch - r->epoch) < 2)
 			continue;
-		if (kind == TLD_AGENT_TASK && task_holds(r, slot)) {
+		if (kind == TLD_AGENT_TASK ? task_holds(r, slot) : cgroup_holds(r, slot)) {
 			r->epoch = epoch;
 			continue;
 		}
@@ -527,6 +569,18 @@ static void sweep(__u32 kind)
 
 	bpf_for(pg, h->data / TLD_AGENT_PAGE, h->top / TLD_AGENT_PAGE)
 		sweep_page(kind, pg * TLD_AGENT_PAGE, epoch);
+}
+
+/*
+ * A read of an iterator that wrote nothing for a million objects fails
+ * with EAGAIN: write a byte every so often.
+ */
+static __always_inline void keep_going(struct bpf_iter_meta *meta)
+{
+	char c = '.';
+
+	if (!(meta->seq_num & 4095))
+		bpf_seq_write(meta->seq, &c, 1);
 }
 
 SEC("iter.s/task")
@@ -553,6 +607,7 @@ int tld_agent_tasks_keep(struct bpf_iter__task *ctx)
 	 */
 	if (p->flags & PF_EXITING)
 		return 0;
+	keep_going(ctx->meta);
 	s = task_slot(p);
 	if (!s)
 		return 0;
@@ -580,6 +635,7 @@ int tld_agent_cgroups_keep(struct bpf_iter__cgroup *ctx)
 		pages_balance(TLD_AGENT_CGROUP);
 		return 0;
 	}
+	keep_going(ctx->meta);
 	if (cgroup_make(cgrp) == -3 && !page_add(TLD_AGENT_CGROUP))
 		cgroup_make(cgrp);
 	r = tld_agent_rec_of(bpf_cgrp_storage_get(&tld_agent_cgroups, cgrp, 0, 0));

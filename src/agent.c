@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 
 #include "internal.h"
 #include "syscall.h"
@@ -120,8 +122,12 @@ TLD_API int tld_agent_open(const struct tld_agent_opts *opts, struct tld_agent *
 	void *base;
 	int fd, err;
 
-	if (opts && opts->sz < sizeof(opts->sz))
-		return tld__err(-EINVAL, "struct tld_agent_opts: sz %zu is too small", opts->sz);
+	err = tld__opts_check(opts, opts ? opts->sz : 0, sizeof(*opts), "tld_agent_opts");
+	if (err)
+		return err;
+	if (strlen(tld_agent_path(opts)) >= sizeof(a->dir) - 16)
+		return tld__err(-ENAMETOOLONG, "agent store path is longer than %d bytes",
+				PATH_MAX - 17);
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return tld__err(-ENOMEM, "cannot allocate an agent");
@@ -195,8 +201,8 @@ static struct tld_agent_rec *tld_agent_rec(struct tld_agent *a, int kind, __u32 
 	return (struct tld_agent_rec *)(a->base + slot);
 }
 
-/* Name @r in @ref if it is live, with @id unless @id is 0; else NULL. */
-static void *tld_agent_take(struct tld_agent_rec *r, __u32 slot, __u64 id,
+/* Name @r in @ref if it is live, and @id's if @id is not NULL; else NULL. */
+static void *tld_agent_take(struct tld_agent_rec *r, __u32 slot, const __u64 *id,
 			    struct tld_agent_ref *ref)
 {
 	struct tld_agent_ref got;
@@ -208,7 +214,7 @@ static void *tld_agent_take(struct tld_agent_rec *r, __u32 slot, __u64 id,
 	got.id = __atomic_load_n(&r->id, __ATOMIC_RELAXED);
 	got.birth = __atomic_load_n(&r->birth, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&r->gen, __ATOMIC_RELAXED) != got.gen || (id && got.id != id))
+	if (__atomic_load_n(&r->gen, __ATOMIC_RELAXED) != got.gen || (id && got.id != *id))
 		return NULL;
 	if (ref)
 		*ref = got;
@@ -228,7 +234,7 @@ static void *tld_agent_find(struct tld_agent *a, int kind, __u64 id, struct tld_
 		if (v == TLD_AGENT_EMPTY)
 			break;
 		r = v == TLD_AGENT_TOMB ? NULL : tld_agent_rec(a, kind, v);
-		if (r && (p = tld_agent_take(r, v, id, ref)))
+		if (r && (p = tld_agent_take(r, v, &id, ref)))
 			return p;
 	}
 	errno = ENOENT;
@@ -247,12 +253,13 @@ TLD_API void *tld_agent_cgroup(struct tld_agent *a, __u64 id, struct tld_agent_r
 
 TLD_API int tld_agent_cgroup_id(const char *path, __u64 *id)
 {
+	struct statfs fs;
 	struct stat st;
 
-	if (stat(path, &st))
+	if (stat(path, &st) || statfs(path, &fs))
 		return tld__err(-errno, "cannot find cgroup %s", path);
-	if (!S_ISDIR(st.st_mode))
-		return tld__err(-ENOTDIR, "%s is not a cgroup directory", path);
+	if (!S_ISDIR(st.st_mode) || fs.f_type != CGROUP2_SUPER_MAGIC)
+		return tld__err(-ENOTDIR, "%s is not a cgroup v2 directory", path);
 	*id = st.st_ino;
 	return 0;
 }
@@ -275,7 +282,7 @@ TLD_API void *tld_agent_next(struct tld_agent *a, enum tld_agent_kind kind, unsi
 		if (v == TLD_AGENT_EMPTY || v == TLD_AGENT_TOMB)
 			continue;
 		r = tld_agent_rec(a, kind, v);
-		if (r && (p = tld_agent_take(r, v, 0, ref)))
+		if (r && (p = tld_agent_take(r, v, NULL, ref)))
 			return p;
 	}
 	return NULL;
@@ -299,7 +306,7 @@ TLD_API bool tld_agent_live(struct tld_agent *a, const struct tld_agent_ref *ref
 	struct tld_agent_rec *r = tld_agent_ref_rec(a, ref);
 	struct tld_agent_ref now;
 
-	return r && tld_agent_take(r, ref->slot, ref->id, &now) && now.gen == ref->gen &&
+	return r && tld_agent_take(r, ref->slot, &ref->id, &now) && now.gen == ref->gen &&
 	       now.birth == ref->birth;
 }
 
@@ -331,7 +338,8 @@ TLD_API int tld_agent_read_seq(struct tld_agent *a, const struct tld_agent_ref *
 
 	if (!r)
 		return -ESTALE;
-	if (size < sizeof(*s) || off % 8 || off + size > a->kind[r->kind & 1].size)
+	if (size < sizeof(*s) || off % 8 || off > a->kind[r->kind & 1].size ||
+	    size > a->kind[r->kind & 1].size - off)
 		return -EINVAL;
 	s = (const struct tld_seq *)(r->payload + off);
 	for (i = 0; i < TLD_AGENT_SEQ_RETRIES; i++) {

@@ -65,6 +65,7 @@ long long tld__now(void);		/* CLOCK_MONOTONIC, ns */
 __u64 tld__proc_cookie(void);
 int tld__hooks_setup(void);
 void tld__fork_child_threads(void);
+int tld__opts_check(const void *opts, size_t sz, size_t known, const char *type);
 /* Lock-free callers bracket their work, so tld_fini() can wait for them. */
 bool tld__enter(void);
 void tld__leave(void);

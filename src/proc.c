@@ -170,18 +170,22 @@ int tld__proc_map_ready(bool now)
 	return 0;
 }
 
-static int tld_opts_check(const struct tld_opts *opts)
+/*
+ * An opts struct of @sz bytes from a caller built against any libtld: the
+ * fields this one does not know (past @known) must be zero.
+ */
+int tld__opts_check(const void *opts, size_t sz, size_t known, const char *type)
 {
 	const char *p;
 
 	if (!opts)
 		return 0;
-	if (opts->sz < sizeof(opts->sz))
-		return tld__err(-EINVAL, "struct tld_opts: sz %zu is too small", opts->sz);
-	for (p = (const char *)opts + sizeof(*opts); p < (const char *)opts + opts->sz; p++)
+	if (sz < sizeof(size_t))
+		return tld__err(-EINVAL, "struct %s: sz %zu is too small", type, sz);
+	for (p = (const char *)opts + known; p < (const char *)opts + sz; p++)
 		if (*p)
-			return tld__err(-EINVAL, "struct tld_opts: this libtld does not know the fields past byte %zu",
-					sizeof(*opts));
+			return tld__err(-EINVAL, "struct %s: this libtld does not know the fields past byte %zu",
+					type, known);
 	return 0;
 }
 
@@ -210,7 +214,7 @@ TLD_API int tld_init(const struct tld_opts *opts)
 	const char *path;
 	int err;
 
-	err = tld_opts_check(opts);
+	err = tld__opts_check(opts, opts ? opts->sz : 0, sizeof(*opts), "tld_opts");
 	if (err)
 		return err;
 	path = tld_opts_map_path(opts);

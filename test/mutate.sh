@@ -164,6 +164,13 @@ mutate agent src/agent.c \
 		return NULL;' \
 	'	(void)0;'
 
+mutate hints include/tld/cgroup.bpf.h \
+	'			if (__lvl - __i < 0)' \
+	'			if (__i > 0)'
+mutate hints src/cgroup.c \
+	'	if (setxattr(cgroup, attr, value, n, 0))' \
+	'	if (setxattr(cgroup, attr, value, n, 0) && errno != EACCES)'
+
 mutate show tools/show.c \
 	'json_uint(j, "offset", keys[i].at - r->head.start);' \
 	'json_uint(j, "offset", keys[i].at);'

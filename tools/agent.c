@@ -272,7 +272,7 @@ static void agent_show_kind_text(const struct tld_agent_kind_hdr *k, int kind)
 	       kind_names[kind], (unsigned long long)k->live, k->rec_size,
 	       (unsigned long long)k->made, (unsigned long long)k->freed,
 	       (unsigned long long)k->swept);
-	printf("\t         %u pages, %llu free slots; %llu not made (store full), %llu made late (no free slot)\n",
+	printf("\t         %u pages, %llu free slots; %llu refused (store full), %llu made late (no free slot)\n",
 	       k->npages, (unsigned long long)k->free_slots, (unsigned long long)k->full,
 	       (unsigned long long)k->waited);
 }

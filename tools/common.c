@@ -27,3 +27,16 @@ const char *tldtool_map_path(const struct tldtool *t)
 {
 	return t->path ? t->path : tld__map_default_path();
 }
+
+/* @s for a terminal: control and non-ASCII bytes as \xNN, so that no value can forge output. */
+void print_escaped(FILE *out, const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
+			fputc(*p, out);
+		else
+			fprintf(out, "\\x%02x", *p);
+	}
+}

@@ -25,6 +25,7 @@ static void usage(FILE *out)
 		"                                      [--mode MODE] [--group GROUP] [--force]\n"
 		"       tldtool [OPTIONS] agent show [--tasks|--cgroups]\n"
 		"       tldtool [OPTIONS] agent remove\n"
+		"       tldtool [OPTIONS] cgroup set PATH KEY VALUE | get PATH KEY | clear PATH KEY | show PATH\n"
 		"\n"
 		"Options:\n"
 		"  --path PATH   the pinned map (default: $TLD_MAP_PATH, else %s);\n"
@@ -111,6 +112,8 @@ int main(int argc, char **argv)
 		return tldtool_top(&t, argc - 1, argv + 1);
 	if (argc >= 1 && !strcmp(argv[0], "agent"))
 		return tldtool_agent(&t, argc - 1, argv + 1);
+	if (argc >= 1 && !strcmp(argv[0], "cgroup"))
+		return tldtool_cgroup(&t, argc - 1, argv + 1);
 	usage(stderr);
 	return TLDTOOL_USAGE;
 }

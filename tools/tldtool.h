@@ -50,6 +50,7 @@ struct tldtool {
 __attribute__((format(printf, 2, 3)))
 int tldtool_err(int err, const char *fmt, ...);
 const char *tldtool_map_path(const struct tldtool *t);
+void print_escaped(FILE *out, const char *s);
 
 /* The subcommands, called by main() alone. */
 int tldtool_map(struct tldtool *t, int argc, char **argv);
@@ -57,6 +58,7 @@ int tldtool_show(struct tldtool *t, int argc, char **argv);
 int tldtool_keys(struct tldtool *t, int argc, char **argv);
 int tldtool_top(struct tldtool *t, int argc, char **argv);
 int tldtool_agent(struct tldtool *t, int argc, char **argv);
+int tldtool_cgroup(struct tldtool *t, int argc, char **argv);
 
 /* iter.c */
 struct tld_record {
