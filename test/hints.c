@@ -116,6 +116,8 @@ static struct th_hint bpf_reads(const char *cg)
 	if (!pid) {
 		FILE *f;
 
+		close(up[0]);
+		close(down[1]);
 		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
 		f = fopen(procs, "w");
 		if (!f || fputs("0", f) < 0 || fclose(f))

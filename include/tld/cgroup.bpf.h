@@ -35,8 +35,20 @@ extern struct cgroup *bpf_cgroup_ancestor(struct cgroup *cgrp, int level) __weak
 extern void bpf_cgroup_release(struct cgroup *cgrp) __weak __ksym;
 
 /*
+ * bpf_cgroup_read_xattr() reads into a dynptr, and a tracing program may
+ * point one at map memory only, not its stack. A ring buffer reservation
+ * is memory no other program on any CPU can touch meanwhile, whatever
+ * preempts or interrupts this one; nothing is ever submitted.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} tld_cgroup_scratch SEC(".maps");
+
+/*
  * The effective value of hint @key (a string literal) for @cgrp, as text in
- * @buf (zeroed first, so it ends with a NUL if shorter than @size): the
+ * @buf of @size bytes, at most TLD_CGROUP_VALUE_MAX (zeroed first, so it
+ * ends with a NUL if shorter): the
  * level of the cgroup it came from, or -ENODATA if neither @cgrp nor any
  * of its TLD_CGROUP_DEPTH_MAX - 1 nearest ancestors has it.
  */
@@ -44,21 +56,33 @@ extern void bpf_cgroup_release(struct cgroup *cgrp) __weak __ksym;
 	({									\
 		struct cgroup *__c = (cgrp), *__a;				\
 		struct bpf_dynptr __d;						\
-		int __i, __lvl = __c->level, __ret = -ENODATA;			\
+		int __i, __lvl = __c->level, __ret = -ENODATA, __n;		\
+		__u32 __len;							\
 										\
+		__builtin_memset((buf), 0, (size));				\
 		bpf_for(__i, 0, TLD_CGROUP_DEPTH_MAX) {				\
 			if (__lvl - __i < 0)					\
 				break;						\
 			__a = bpf_cgroup_ancestor(__c, __lvl - __i);		\
 			if (!__a)						\
 				break;						\
-			__builtin_memset((buf), 0, (size));			\
-			bpf_dynptr_from_mem((buf), (size), 0, &__d);		\
-			if (bpf_cgroup_read_xattr(__a, TLD_CGROUP_PREFIX key, &__d) > 0)	\
-				__ret = __lvl - __i;				\
+			__n = 0;						\
+			if (!bpf_ringbuf_reserve_dynptr(&tld_cgroup_scratch,	\
+							TLD_CGROUP_VALUE_MAX, 0, &__d)) {	\
+				__n = bpf_cgroup_read_xattr(__a, TLD_CGROUP_PREFIX key, &__d);	\
+				__len = __n > 0 && __n < (int)(size) ? __n : 0;	\
+				/* Hidden from the compiler, so the mask stays for the verifier. */	\
+				barrier_var(__len);				\
+				__len &= TLD_CGROUP_VALUE_MAX - 1;		\
+				if (!__len || bpf_dynptr_read((buf), __len, &__d, 0, 0))	\
+					__n = 0;				\
+			}							\
+			bpf_ringbuf_discard_dynptr(&__d, 0);			\
 			bpf_cgroup_release(__a);				\
-			if (__ret >= 0)						\
+			if (__n > 0) {						\
+				__ret = __lvl - __i;				\
 				break;						\
+			}							\
 		}								\
 		__ret;								\
 	})
