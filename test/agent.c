@@ -6,9 +6,11 @@
  * goes; never another task's after a tid is reused; never torn; memory
  * that follows the live records; a full store that says so.
  *
- * Checked to fail: see the mutations for agent in test/mutate.sh (the free
- * hook not freeing, the index not replacing a reused tid's bucket, the
- * stamp's seqcount not made odd, the bound not enforced).
+ * Checked to fail (make mutate): with the free hook freeing nothing, the old
+ * task's record stays live; with the index keeping the old task's bucket
+ * for a reused tid, or dropping buckets by id instead of by slot, the
+ * lookup misses the new task's record; with the bound not enforced, the
+ * store of 16 holds more.
  */
 #include <fcntl.h>
 #include <pthread.h>

@@ -159,10 +159,11 @@ mutate agent bpf/tld_agent.bpf.c \
 mutate agent bpf/tld_agent.bpf.c \
 	'if (k->live >= tld_agent_hdr()->max_records) {' \
 	'if (0) {'
-mutate agent src/agent.c \
-	'	if (!(got.gen & 1))
-		return NULL;' \
-	'	(void)0;'
+mutate agent bpf/tld_agent.bpf.c \
+	'		if (*e == slot) {
+			*e = TLD_AGENT_TOMB;' \
+	'		if (*e > TLD_AGENT_TOMB && ((struct tld_agent_rec __arena *)tld_agent_at(*e))->id == id) {
+			*e = TLD_AGENT_TOMB;'
 
 mutate hints include/tld/cgroup.bpf.h \
 	'			if (__lvl - __i < 0)' \
