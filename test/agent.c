@@ -310,62 +310,16 @@ static void reused_tid(void)
 
 /* ---- cgroups ----------------------------------------------------------- */
 
-static const char *cgroup2_root(void)
-{
-	static const char *const roots[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
-	char probe[128];
-	unsigned int i;
-
-	for (i = 0; i < 2; i++) {
-		snprintf(probe, sizeof(probe), "%s/cgroup.procs", roots[i]);
-		if (!access(probe, F_OK))
-			return roots[i];
-	}
-	th_skip("no cgroup v2 hierarchy");
-}
-
-static void write_file(const char *path, const char *what)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f || fputs(what, f) < 0 || fclose(f))
-		th_fatal("write %s to %s: %m", what, path);
-}
-
-/*
- * A child process moves itself into @cg and marks: BPF copies its cgroup's
- * record into its task record, which the parent reads through the agent.
- */
+/* BPF copies the cgroup's record into the task's: read it through the agent. */
 static __u64 cgroup_seen_by_bpf(const char *cg)
 {
-	int up[2], down[2], status;
-	char path[400], c = 0;
 	struct th_agent_task *t;
+	struct th_child c;
 	__u64 seen = 0;
-	pid_t pid;
 
-	if (pipe(up) || pipe(down))
-		th_fatal("pipe: %m");
-	pid = fork();
-	if (!pid) {
-		close(up[0]);
-		close(down[1]);
-		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-		write_file(path, "0");
-		th_mark(0);
-		if (write(up[1], &c, 1) != 1 || read(down[0], &c, 1) < 0)
-			_exit(1);
-		_exit(0);
-	}
-	close(up[1]);
-	close(down[0]);
-	if (read(up[0], &c, 1) == 1 && (t = tld_agent_task(agent, pid, NULL)))
+	if (th_child_in_cgroup(&c, cg) && (t = tld_agent_task(agent, c.pid, NULL)))
 		seen = t->cgroup_seen;
-	close(down[1]);
-	close(up[0]);
-	waitpid(pid, &status, 0);
-	TH_CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "the child in %s: status %#x", cg,
-		 status);
+	TH_CHECK(th_child_end(&c), "the child in %s", cg);
 	return seen;
 }
 
@@ -391,7 +345,7 @@ static void many_cgroups(void)
 	__u64 ids[CGROUPS], live = kind(TLD_AGENT_CGROUP)->live;
 	int i, found = 0, gone = 0;
 
-	snprintf(cg_top, sizeof(cg_top), "%s/tld-test-agent-%d", cgroup2_root(), getpid());
+	snprintf(cg_top, sizeof(cg_top), "%s/tld-test-agent-%d", th_cgroup2_root(), getpid());
 	if (mkdir(top, 0755))
 		th_fatal("mkdir %s: %m", top);
 	atexit(cgroups_remove);

@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -349,4 +350,65 @@ int th_captured_count(const char *needle)
 bool th_captured(const char *needle)
 {
 	return th_captured_count(needle) > 0;
+}
+
+const char *th_cgroup2_root(void)
+{
+	static const char *const roots[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+	char probe[128];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(probe, sizeof(probe), "%s/cgroup.procs", roots[i]);
+		if (!access(probe, F_OK))
+			return roots[i];
+	}
+	th_skip("no cgroup v2 hierarchy");
+}
+
+static void th_child_run(int up, int down, const char *cg)
+{
+	char procs[PATH_MAX], c = 0;
+	FILE *f;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	f = fopen(procs, "w");
+	if (!f || fputs("0", f) < 0 || fclose(f))
+		_exit(1);
+	th_mark(0);
+	if (write(up, &c, 1) != 1 || read(down, &c, 1) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+bool th_child_in_cgroup(struct th_child *c, const char *cg)
+{
+	int up[2], down[2];
+	char b;
+
+	if (pipe(up) || pipe(down))
+		th_fatal("pipe: %s", strerror(errno));
+	c->pid = fork();
+	if (c->pid < 0)
+		th_fatal("fork: %s", strerror(errno));
+	if (!c->pid) {
+		close(up[0]);
+		close(down[1]);
+		th_child_run(up[1], down[0], cg);
+	}
+	close(up[1]);
+	close(down[0]);
+	c->up = up[0];
+	c->down = down[1];
+	return read(c->up, &b, 1) == 1;
+}
+
+bool th_child_end(struct th_child *c)
+{
+	int status = 0;
+
+	close(c->down);
+	close(c->up);
+	waitpid(c->pid, &status, 0);
+	return WIFEXITED(status) && !WEXITSTATUS(status);
 }

@@ -74,6 +74,21 @@ void th_ack_unwatch(volatile __u32 *acks);
 /* Vouch to the guard as libtld does (TLD_VOUCH in tld/abi.h). */
 void th_vouch(enum tld_vouch_op op, __u64 cookie, pid_t tid);
 
+/* The cgroup v2 hierarchy's root (skips the test if there is none). */
+const char *th_cgroup2_root(void);
+
+/*
+ * A child process that moved itself into the cgroup @cg and called
+ * th_mark(0), held there until th_child_end(). False if it could not.
+ */
+struct th_child {
+	pid_t pid;
+	int up, down;
+};
+bool th_child_in_cgroup(struct th_child *c, const char *cg);
+/* Let it exit; true if it exited cleanly. */
+bool th_child_end(struct th_child *c);
+
 /* Collect libtld's messages instead of printing them. */
 void th_capture(void);
 /* Whether a collected message contains @needle; clears them. */

@@ -38,20 +38,6 @@ struct th_hint {
 static char root[128], top[256], child[300], other[300];
 static struct hints_bpf *prog;
 
-static const char *cgroup2_root(void)
-{
-	static const char *const roots[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
-	char probe[128];
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		snprintf(probe, sizeof(probe), "%s/cgroup.procs", roots[i]);
-		if (!access(probe, F_OK))
-			return roots[i];
-	}
-	th_skip("no cgroup v2 hierarchy");
-}
-
 static int level_of(const char *path)
 {
 	int n = 0;
@@ -104,38 +90,14 @@ static int as_nobody(void)
 static struct th_hint bpf_reads(const char *cg)
 {
 	struct th_hint h = { .level = -1000 };
-	char procs[400];
-	int up[2], down[2];
-	char c = 0;
-	pid_t pid;
+	struct th_child c;
 	__u32 key;
 
-	if (pipe(up) || pipe(down))
-		th_fatal("pipe: %m");
-	pid = fork();
-	if (!pid) {
-		FILE *f;
-
-		close(up[0]);
-		close(down[1]);
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
-		f = fopen(procs, "w");
-		if (!f || fputs("0", f) < 0 || fclose(f))
-			_exit(1);
-		th_mark(0);
-		if (write(up[1], &c, 1) != 1 || read(down[0], &c, 1) < 0)
-			_exit(1);
-		_exit(0);
-	}
-	close(up[1]);
-	close(down[0]);
-	if (read(up[0], &c, 1) == 1) {
-		key = pid;
+	if (th_child_in_cgroup(&c, cg)) {
+		key = c.pid;
 		bpf_map__lookup_elem(prog->maps.hints, &key, sizeof(key), &h, sizeof(h), 0);
 	}
-	close(down[1]);
-	close(up[0]);
-	waitpid(pid, NULL, 0);
+	TH_CHECK(th_child_end(&c), "the child in %s", cg);
 	return h;
 }
 
@@ -161,7 +123,7 @@ int main(void)
 	int status;
 	pid_t pid;
 
-	snprintf(root, sizeof(root), "%s", cgroup2_root());
+	snprintf(root, sizeof(root), "%s", th_cgroup2_root());
 	snprintf(top, sizeof(top), "%s/tld-test-hints-%d", root, getpid());
 	snprintf(child, sizeof(child), "%s/app", top);
 	snprintf(other, sizeof(other), "%s/tld-test-hints-%d-other", root, getpid());
