@@ -72,7 +72,11 @@ int main(void)
 	struct th_result r;
 	struct th_map map;
 
-	th_map_create(&map, NULL);
+	/*
+	 * No sweep: the guard would delete the stale entry on the next switch
+	 * and hide a missing exec program, which this test is about.
+	 */
+	th_map_create(&map, "--no-sweep");
 	reader = th_reader_load();
 
 	r = exec_child(11);
