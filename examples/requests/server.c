@@ -81,5 +81,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < nrequests; i++)
 		printf("served id=%u tenant=%u syscalls=%u slept_us=%u\n", requests[i].key.id,
 		       requests[i].key.tenant, requests[i].syscalls, requests[i].slept_us);
+	free(workers);
+	free(requests);
 	return 0;
 }
