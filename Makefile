@@ -216,6 +216,10 @@ $(O)/bench/bpfread: bench/bpfread.c $(BENCH_HEADERS) $(O)/bench/read.skel.h \
 	$(CC) $(BASE_CFLAGS) -I$(O)/bench $< -o $@ -L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..' \
 		$(LIBBPF) -lpthread
 
+$(O)/bench/agent: bench/agent.c $(BENCH_HEADERS) $(O)/bench/agent_read.skel.h $(LIBTLD_SO)
+	$(CC) $(BASE_CFLAGS) -I$(O)/bench $< -o $@ -L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..' \
+		$(LIBBPF) -lpthread
+
 $(O)/bench/%: bench/%.c $(BENCH_HEADERS) $(LIBTLD_SO) | $(O)/bench
 	$(CC) $(BASE_CFLAGS) $< -o $@ -L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..' $(LIBBPF) -lpthread
 

@@ -14,7 +14,7 @@ mkdir -p "$results"
 dir=/sys/fs/bpf/tld-bench
 "$O/tldtool" --path "$dir/tld_data_map" map create >/dev/null
 export TLD_MAP_PATH=$dir/tld_data_map
-for b in update upstream bpfread register keys memory; do
+for b in update upstream bpfread register keys memory agent; do
 	echo "bench: $b" >&2
 	"$O/bench/$b" >>"$raw" || echo "bench: $b failed" >&2
 done
@@ -82,6 +82,22 @@ END {
 	row("upstream header, 1,000 threads", "memory.upstream_rss.1000", "")
 	row("upstream header, 10,000 threads", "memory.upstream_rss.10000", "")
 	printf "  pinned by the kernel per thread: tld one 4096-byte page; upstream the page holding its buffer\n"
+	print ""
+	print "6. The agent store, 10,000 live threads (ratios to the agent scan or to a bare read)"
+	row("agent: full scan of the records", "agent.scan", "agent.scan")
+	row("pid-keyed hash: bpf_map_lookup_batch", "agent.scan_batch", "agent.scan")
+	row("pid-keyed hash: one lookup_elem per tid", "agent.scan_elem", "agent.scan")
+	row("agent: lookup by tid", "agent.lookup", "")
+	row("BPF: bare task-storage lookup + load, per read", "agent.bpf_bare", "agent.bpf_bare")
+	row("BPF: record from the task_struct, per read", "agent.bpf_record", "agent.bpf_bare")
+	row("arena bytes per live record (index included)", "agent.bytes_per_record", "")
+	row("record page bytes per live record", "agent.record_bytes", "")
+	row("fork + exit, no store", "agent.fork_without", "agent.fork_without")
+	row("fork + exit, store attached", "agent.fork_with", "agent.fork_without")
+	goal("scan >= 50x faster than lookup_batch", v("agent.scan_batch") / v("agent.scan"), 50, "ge")
+	goal("scan >= 500x faster than lookup_elem", v("agent.scan_elem") / v("agent.scan"), 500, "ge")
+	goal("BPF record lookup <= 1.2x bare", v("agent.bpf_record") / v("agent.bpf_bare"), 1.2, "le")
+	goal("fork + exit with the store <= 1.1x", v("agent.fork_with") / v("agent.fork_without"), 1.1, "le")
 	if (missing != "")
 		print "bench: no result for" missing
 	printf "{\"date\":\"%s\",\"kernel\":\"%s\",\"cpus\":%d,\"results\":{", date, kernel, cpus > json
