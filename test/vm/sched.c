@@ -39,7 +39,7 @@
 
 #include "harness.h"
 #include "scx_tld.h"
-#include "scx_tld.skel.h"
+#include "scx.h"
 #include "upstream_sched.skel.h"
 
 #define NHOGS		4
@@ -117,62 +117,6 @@ static void start(struct worker *w, int nice, void *(*fn)(void *))
 {
 	w->nice = nice;
 	pthread_create(&w->thread, NULL, fn, w);
-}
-
-static void read_file(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-
-	buf[0] = '\0';
-	if (f && fgets(buf, len, f))
-		buf[strcspn(buf, "\n")] = '\0';
-	if (f)
-		fclose(f);
-}
-
-static bool state_is(const char *want)
-{
-	char state[32];
-	int i;
-
-	for (i = 0; i < 100; i++) {
-		read_file("/sys/kernel/sched_ext/state", state, sizeof(state));
-		if (!strcmp(state, want))
-			return true;
-		usleep(10000);
-	}
-	printf("sched_ext state: %s, want %s\n", state, want);
-	return false;
-}
-
-static struct scx_tld_bpf *load_scx_tld(struct bpf_link **link)
-{
-	struct scx_tld_bpf *s = scx_tld_bpf__open();
-	char ops[32];
-	int err;
-
-	err = s ? tld_loader_reuse_map(s->obj, NULL) : -1;
-	if (!err)
-		err = scx_tld_bpf__load(s);
-	if (err)
-		th_fatal("load scx_tld: %d", err);
-	*link = bpf_map__attach_struct_ops(s->maps.scx_tld_ops);
-	if (!*link)
-		th_fatal("attach scx_tld: %m");
-	TH_CHECK(state_is("enabled"), "scx_tld is not enabled");
-	read_file("/sys/kernel/sched_ext/root/ops", ops, sizeof(ops));
-	TH_CHECK(!strcmp(ops, "tld"), "root/ops is '%s'", ops);
-	return s;
-}
-
-static void unload_scx_tld(struct scx_tld_bpf *s, struct bpf_link *link)
-{
-	bpf_link__destroy(link);
-	TH_CHECK(state_is("disabled"), "scx_tld did not unload");
-	TH_CHECK(!s->bss->exit_info.kind || strstr(s->bss->exit_info.reason, "unregistered"),
-		 "scx_tld stopped for another reason: %s %s", s->bss->exit_info.reason,
-		 s->bss->exit_info.msg);
-	scx_tld_bpf__destroy(s);
 }
 
 static bool seen(struct scx_tld_bpf *s, pid_t tid, struct scx_tld_seen *out)
@@ -276,7 +220,7 @@ static void check_upstream(void)
 	link = bpf_map__attach_struct_ops(u->maps.upstream_ops);
 	if (!link)
 		th_fatal("attach the upstream-header scheduler: %m");
-	TH_CHECK(state_is("enabled"), "the upstream-header scheduler is not enabled");
+	TH_CHECK(scx_state_is("enabled"), "the upstream-header scheduler is not enabled");
 	usleep(300000);
 	for (i = 0; i < NHOGS; i++) {
 		key = hogs[i].tid;
@@ -287,7 +231,7 @@ static void check_upstream(void)
 	TH_CHECK(!bpf_map__lookup_elem(u->maps.nices, &key, sizeof(key), &nice, sizeof(nice), 0) &&
 		 nice == hinted.nice, "upstream header: the latency sleeper read as %d", nice);
 	bpf_link__destroy(link);
-	TH_CHECK(state_is("disabled"), "the upstream-header scheduler did not unload");
+	TH_CHECK(scx_state_is("disabled"), "the upstream-header scheduler did not unload");
 	upstream_sched_bpf__destroy(u);
 }
 
@@ -300,7 +244,7 @@ int main(void)
 
 	th_map_create(&map, NULL);
 	calibrate_tsc();
-	s = load_scx_tld(&link);
+	s = scx_load(NULL, &link);
 
 	pthread_barrier_init(&ready, NULL, NHOGS + 3);
 	for (i = 0; i < NHOGS; i++)
@@ -318,13 +262,13 @@ int main(void)
 	TH_CHECK(s->bss->stats.enqueued[SCX_TLD_NODATA] > 0, "no task without tld data was seen");
 	TH_CHECK(s->bss->stats.preempt_kicks > 0, "no CPU was kicked for the latency sleeper");
 
-	unload_scx_tld(s, link);
-	s = load_scx_tld(&link);
+	scx_unload(s, link);
+	s = scx_load(NULL, &link);
 	usleep(300000);
 	for (i = 0; i < NHOGS; i++)
 		expect_seen(s, &hogs[i], SCX_TLD_BATCH, "reloaded");
 	expect_seen(s, &hinted, SCX_TLD_LATENCY, "reloaded");
-	unload_scx_tld(s, link);
+	scx_unload(s, link);
 
 	check_upstream();
 
