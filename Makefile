@@ -134,6 +134,13 @@ $(O)/test/%: test/%.c $(O)/test/harness.o $(TEST_BPF) $(LIBTLD_SO) | $(O)/test
 		-L$(O) -Wl,--as-needed -ltld -Wl,--no-as-needed -Wl,-rpath,'$$ORIGIN/..' \
 		$(LIBBPF) -lpthread -ldl
 
+# The balancer example's test builds its agent code and BPF in.
+$(O)/test/balance: test/balance.c examples/balance/balance.c examples/balance/balance.h \
+		$(O)/examples/balance_trace.skel.h $(O)/test/harness.o $(TEST_BPF) $(LIBTLD_SO)
+	$(CC) $(BASE_CFLAGS) $(LDFLAGS) -I$(O)/test -I$(O)/examples -Iexamples/balance \
+		$(filter %.c,$^) $(O)/test/harness.o -o $@ -L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..' \
+		$(LIBBPF) -lpthread
+
 tests: $(TESTS) $(TEST_LIBS) $(TLDTOOL) examples
 
 # tld.bpf.h's reader compiled for user space, under libFuzzer.
@@ -173,7 +180,7 @@ $(O)/vm/vmlinux.h: | $(O)/vm
 	cp "$$(test/vm/kernel.sh 7.3)/vmlinux.h" $@
 
 $(O)/vm/%.bpf.o: $(wildcard include/tld/*.h) $(O)/vm/vmlinux.h | $(O)/vm
-	$(CLANG) $(VM_BPF_CFLAGS) -Iexamples/sched -Itest/bpf/shim -I$(UPSTREAM) -c $(filter %.bpf.c,$^) -o $@
+	$(CLANG) $(VM_BPF_CFLAGS) -Iexamples/sched -Iexamples/balance -Itest/bpf/shim -I$(UPSTREAM) -c $(filter %.bpf.c,$^) -o $@
 
 # bpftool 7.5 points a skeleton field, new in libbpf 1.5, at each
 # struct_ops map's link; with libbpf 1.4 the loaders attach those maps
@@ -183,12 +190,19 @@ $(O)/vm/%.skel.h: $(O)/vm/%.bpf.o
 
 $(O)/vm/upstream_sched.bpf.o: test/vm/bpf/upstream_sched.bpf.c $(UPSTREAM)/task_local_data.bpf.h
 
-$(O)/vm/sched: test/vm/sched.c $(O)/test/harness.o $(O)/vm/scx_tld.skel.h \
-		$(O)/vm/upstream_sched.skel.h $(LIBTLD_SO)
-	$(CC) $(BASE_CFLAGS) -I$(O)/test -I$(O)/vm -Itest -Iexamples/sched $< $(O)/test/harness.o \
-		-o $@ -L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..' $(LIBBPF) -lpthread -ldl
+VM_TEST_CFLAGS	:= $(BASE_CFLAGS) -I$(O)/test -I$(O)/vm -Itest -Itest/vm -Iexamples/sched \
+	-Iexamples/balance
+VM_TEST_LIBS	:= -L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..' $(LIBBPF) -lpthread -ldl
 
-vm-tests: vm-deps tests $(VM_BINS) $(O)/vm/sched
+$(O)/vm/sched: test/vm/sched.c test/vm/scx.c $(O)/test/harness.o $(O)/vm/scx_tld.skel.h \
+		$(O)/vm/upstream_sched.skel.h $(LIBTLD_SO)
+	$(CC) $(VM_TEST_CFLAGS) $(filter %.c %.o,$^) -o $@ $(VM_TEST_LIBS)
+
+$(O)/vm/balance: test/vm/balance.c test/vm/scx.c examples/balance/balance.c $(O)/test/harness.o \
+		$(O)/vm/scx_tld.skel.h $(LIBTLD_SO)
+	$(CC) $(VM_TEST_CFLAGS) $(filter %.c %.o,$^) -o $@ $(VM_TEST_LIBS)
+
+vm-tests: vm-deps tests $(VM_BINS) $(O)/vm/sched $(O)/vm/balance
 
 vm-deps:
 	@scripts/deps.sh vm

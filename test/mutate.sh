@@ -178,6 +178,19 @@ mutate show tools/show.c \
 mutate examples examples/wakeups/wakematrix.bpf.c \
 	'__u32 wakee = role_of(p), waker;' \
 	'__u32 wakee = role_of(bpf_get_current_task_btf()), waker;'
+mutate balance examples/balance/balance.bpf.h \
+	'	t->sched.runnable_at = 0;
+' \
+	''
+mutate balance examples/balance/balance.bpf.h \
+	't->sched.runtime_ns = p->se.sum_exec_runtime;' \
+	't->sched.runtime_ns = p->se.prev_sum_exec_runtime;'
+mutate balance examples/balance/balance.bpf.h \
+	'if (dom < 0 || (__u32)dom >= ndoms)' \
+	'if (dom < 0)'
+mutate balance examples/balance/balance.c \
+	'		if (left + BAL_MIN_LOAD < best) {' \
+	'		if (left < best + BAL_MIN_LOAD) {'
 
 rm -rf "$work"
 echo "$caught caught, $missed missed"

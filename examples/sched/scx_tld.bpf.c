@@ -11,15 +11,23 @@
  * The hint is read at every enqueue, from user memory, so a thread that
  * changes it with a plain store is scheduled by the new value the next
  * time it is queued. Built against the 7.3 kernel's BTF (test/vm).
+ *
+ * With the agent store (tldtool agent create), it also accounts every
+ * task's runnable and run time into the task's record, and runs a task the
+ * balancer (examples/balance) placed on a CPU only there: the task waits in
+ * that CPU's queue, which the CPU serves before the shared one when its
+ * head is due first. The placement is read at every wakeup and enqueue.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <tld/tld.bpf.h>
 
+#include "balance.bpf.h"
 #include "scx_tld.h"
 
 #define SHARED_DSQ	0
+#define DOM_DSQ(cpu)	(1 + (__u64)(cpu))
 #define SLICE_NS	5000000ull	/* the normal slice, 5 ms */
 
 struct tld_keys {
@@ -57,6 +65,9 @@ struct {
 struct scx_tld_stats stats;
 struct scx_tld_exit exit_info;
 static __u64 vtime_now;
+
+/* CPUs 0 to nr_doms - 1 are the balancer's domains, one CPU each. */
+const volatile __u32 nr_doms = 1;
 
 static void note_seen(struct task_struct *p, __s32 nice, __u32 class)
 {
@@ -144,12 +155,29 @@ static void kick_for(struct task_struct *p)
 	}
 }
 
+/* The CPU the balancer placed @p on, if @p may run there; else -1. */
+static s32 placed_cpu(struct task_struct *p)
+{
+	s32 cpu = bal_placement(p, nr_doms);
+
+	if (cpu < 0 || !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+		return -1;
+	return cpu;
+}
+
 SEC("struct_ops/tld_select_cpu")
 s32 BPF_PROG(tld_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
 	bool idle = false;
-	s32 cpu;
+	s32 cpu = placed_cpu(p);
 
+	if (cpu >= 0) {
+		if (scx_bpf_test_and_clear_cpu_idle(cpu)) {
+			__sync_fetch_and_add(&stats.direct, 1);
+			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_of(classify(p)), 0);
+		}
+		return cpu;
+	}
 	cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
 	if (idle) {
 		__sync_fetch_and_add(&stats.direct, 1);
@@ -162,17 +190,52 @@ SEC("struct_ops/tld_enqueue")
 void BPF_PROG(tld_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	__u32 class = classify(p);
+	s32 cpu = placed_cpu(p);
 
 	__sync_fetch_and_add(&stats.enqueued[class < SCX_TLD_CLASSES ? class : SCX_TLD_NODATA], 1);
+	if (cpu >= 0) {
+		__sync_fetch_and_add(&stats.placed, 1);
+		scx_bpf_dsq_insert_vtime(p, DOM_DSQ(cpu), slice_of(class), vtime_of(p, class),
+					 enq_flags);
+		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+		return;
+	}
 	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, slice_of(class), vtime_of(p, class), enq_flags);
 	if (class == SCX_TLD_LATENCY)
 		kick_for(p);
 }
 
+/* Whether the head of @a is due before the head of @b's (an empty queue never is). */
+static bool due_first(u64 a, u64 b)
+{
+	struct task_struct *pa = scx_bpf_dsq_peek(a), *pb;
+
+	if (!pa)
+		return false;
+	pb = scx_bpf_dsq_peek(b);
+	return !pb || (s64)(pa->scx.dsq_vtime - pb->scx.dsq_vtime) <= 0;
+}
+
 SEC("struct_ops/tld_dispatch")
 void BPF_PROG(tld_dispatch, s32 cpu, struct task_struct *prev)
 {
-	scx_bpf_dsq_move_to_local(SHARED_DSQ);
+	if ((u32)cpu < nr_doms && due_first(DOM_DSQ(cpu), SHARED_DSQ) &&
+	    scx_bpf_dsq_move_to_local(DOM_DSQ(cpu)))
+		return;
+	if (!scx_bpf_dsq_move_to_local(SHARED_DSQ) && (u32)cpu < nr_doms)
+		scx_bpf_dsq_move_to_local(DOM_DSQ(cpu));
+}
+
+SEC("struct_ops/tld_runnable")
+void BPF_PROG(tld_runnable, struct task_struct *p, u64 enq_flags)
+{
+	bal_runnable(p, bpf_ktime_get_ns());
+}
+
+SEC("struct_ops/tld_quiescent")
+void BPF_PROG(tld_quiescent, struct task_struct *p, u64 deq_flags)
+{
+	bal_quiescent(p, bpf_ktime_get_ns());
 }
 
 SEC("struct_ops/tld_running")
@@ -185,6 +248,7 @@ void BPF_PROG(tld_running, struct task_struct *p)
 		*running = c ? c->class : SCX_TLD_NORMAL;
 	if ((__s64)(p->scx.dsq_vtime - vtime_now) > 0)
 		vtime_now = p->scx.dsq_vtime;
+	bal_running(p, bpf_get_smp_processor_id(), bpf_ktime_get_ns());
 }
 
 /* Charge the time used, scaled by weight, as scx_simple does. */
@@ -196,6 +260,7 @@ void BPF_PROG(tld_stopping, struct task_struct *p, bool runnable)
 
 	if (given > p->scx.slice)
 		p->scx.dsq_vtime += (given - p->scx.slice) * 100 / p->scx.weight;
+	bal_stopping(p, nr_doms);
 }
 
 SEC("struct_ops/tld_enable")
@@ -226,7 +291,15 @@ void BPF_PROG(tld_exit_task, struct task_struct *p, struct scx_exit_task_args *a
 SEC("struct_ops.s/tld_init")
 s32 BPF_PROG(tld_init)
 {
-	return scx_bpf_create_dsq(SHARED_DSQ, -1);
+	s32 err = scx_bpf_create_dsq(SHARED_DSQ, -1);
+	u32 cpu;
+
+	bpf_for(cpu, 0, nr_doms) {
+		if (err)
+			break;
+		err = scx_bpf_create_dsq(DOM_DSQ(cpu), -1);
+	}
+	return err;
 }
 
 SEC("struct_ops/tld_exit")
@@ -243,6 +316,8 @@ struct sched_ext_ops scx_tld_ops = {
 	.select_cpu	= (void *)tld_select_cpu,
 	.enqueue	= (void *)tld_enqueue,
 	.dispatch	= (void *)tld_dispatch,
+	.runnable	= (void *)tld_runnable,
+	.quiescent	= (void *)tld_quiescent,
 	.running	= (void *)tld_running,
 	.stopping	= (void *)tld_stopping,
 	.enable		= (void *)tld_enable,

@@ -7,6 +7,8 @@
  *	scx_tld [-i INTERVAL] [-d DURATION]
  *
  * The tld map must exist (tldtool map create); the scheduler reuses it.
+ * If the agent store exists too (tldtool agent create), it accounts into
+ * the store's task records and applies the balancer's placements.
  */
 #include <errno.h>
 #include <signal.h>
@@ -18,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include <tld/loader.h>
 
+#include "balance.h"
 #include "scx_tld.h"
 #include "scx_tld.skel.h"
 
@@ -36,10 +39,25 @@ static void print_stats(const struct scx_tld_stats *s)
 	printf("enqueued:");
 	for (c = 0; c < SCX_TLD_CLASSES; c++)
 		printf(" %s %llu", scx_tld_class_name(c), (unsigned long long)s->enqueued[c]);
-	printf("; direct %llu, preempt kicks %llu, tasks %llu in %llu out\n",
-	       (unsigned long long)s->direct, (unsigned long long)s->preempt_kicks,
+	printf("; direct %llu, placed %llu, preempt kicks %llu, tasks %llu in %llu out\n",
+	       (unsigned long long)s->direct, (unsigned long long)s->placed,
+	       (unsigned long long)s->preempt_kicks,
 	       (unsigned long long)s->init_tasks, (unsigned long long)s->exit_tasks);
 	fflush(stdout);
+}
+
+/*
+ * Reuse the agent store if there is one, with a domain per online CPU;
+ * else the store's maps are made empty for this scheduler alone.
+ */
+static int scx_tld_use_store(struct scx_tld_bpf *skel)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (tld_loader_reuse_agent(skel->obj, NULL))
+		return -ENOENT;
+	skel->rodata->nr_doms = cpus < BAL_MAX_DOMS ? cpus : BAL_MAX_DOMS;
+	return 0;
 }
 
 static int usage(void)
@@ -99,6 +117,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	err = tld_loader_reuse_map(skel->obj, NULL);
+	if (!err && scx_tld_use_store(skel))
+		fprintf(stderr, "scx_tld: no agent store; no accounting, no placements\n");
 	if (err)
 		fprintf(stderr, "scx_tld: no tld map at %s (%s): create it with 'tldtool map create'\n",
 			tld_loader_map_path(NULL), strerror(-err));

@@ -25,6 +25,7 @@ enum scx_tld_class {
 struct scx_tld_stats {
 	__u64 enqueued[SCX_TLD_CLASSES];
 	__u64 direct;		/* dispatched straight to an idle CPU */
+	__u64 placed;		/* queued on the CPU the balancer chose */
 	__u64 preempt_kicks;	/* CPUs kicked for a latency-critical task */
 	__u64 init_tasks;
 	__u64 exit_tasks;
