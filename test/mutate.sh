@@ -178,6 +178,9 @@ mutate show tools/show.c \
 mutate examples examples/wakeups/wakematrix.bpf.c \
 	'__u32 wakee = role_of(p), waker;' \
 	'__u32 wakee = role_of(bpf_get_current_task_btf()), waker;'
+mutate agent_garbage src/agent.c \
+	'	if (slot < a->data || (size_t)slot + g->stride > a->len || in < TLD_AGENT_PAGE_HDR ||' \
+	'	if (0 ||'
 mutate balance examples/balance/balance.bpf.h \
 	'	t->sched.runnable_at = 0;
 ' \
