@@ -159,26 +159,6 @@ static void show(int round)
 	}
 }
 
-static void store(const char *verb)
-{
-	char cmd[256], out[1024];
-
-	snprintf(cmd, sizeof(cmd), "--path %s agent %s", dir, verb);
-	if (th_tldtool(cmd, out, sizeof(out)))
-		th_fatal("tldtool %s: %s", cmd, out);
-}
-
-static struct tld_agent *store_open(void)
-{
-	TLD_AGENT_OPTS(opts, .path = dir);
-	struct tld_agent *a;
-
-	store("create --max-records 4096 --reserve 64");
-	if (tld_agent_open(&opts, &a))
-		th_fatal("cannot open the store at %s", dir);
-	return a;
-}
-
 /* Where the garbage may go: the header, the indexes, the record pages. */
 static void survey(void)
 {
@@ -212,13 +192,11 @@ static void check_fresh(void)
 {
 	struct tld_agent_ref ref;
 
-	tld_agent_close(agent);
-	store("remove");
-	agent = store_open();
+	th_agent_remove(agent, dir);
+	agent = th_agent_create(dir, "--max-records 4096");
 	TH_CHECK(tld_agent_task(agent, getpid(), &ref) && ref.id == (__u64)getpid(),
 		 "a store made after the garbage has no record of this process");
-	tld_agent_close(agent);
-	store("remove");
+	th_agent_remove(agent, dir);
 }
 
 int main(void)
@@ -231,7 +209,7 @@ int main(void)
 	fflush(stdout);
 	alarm(600);
 	snprintf(dir, sizeof(dir), "/sys/fs/bpf/tld-test/agent_garbage-%d", getpid());
-	agent = store_open();
+	agent = th_agent_create(dir, "--max-records 4096 --reserve 64");
 	survey();
 
 	for (round = 0; round < ROUNDS; round++) {
@@ -244,6 +222,5 @@ int main(void)
 			show(round);
 	}
 	check_fresh();
-	rmdir("/sys/fs/bpf/tld-test");
 	th_done();
 }

@@ -137,21 +137,13 @@ static void *work(void *arg)
 /* Start @w and find its record, made at task_newtask. */
 static void start(struct worker *w, bool sleeps)
 {
-	int i;
-
 	w->sleeps = sleeps;
 	if (pipe(w->pipe))
 		th_fatal("pipe: %m");
 	pthread_create(&w->thread, NULL, work, w);
 	while (!w->tid)
 		usleep(1000);
-	for (i = 0; i < 100; i++) {
-		w->slot.task = tld_agent_task(agent, w->tid, &w->slot.ref);
-		if (w->slot.task)
-			return;
-		tld_agent_maintain(agent);
-	}
-	th_fatal("thread %d has no record", w->tid);
+	w->slot.task = th_agent_record(agent, w->tid, &w->slot.ref);
 }
 
 static void finish(struct worker *w)
@@ -271,37 +263,16 @@ static struct balance_trace_bpf *trace_load(void)
 	return skel;
 }
 
-static void store_open(void)
-{
-	char cmd[256], out[1024];
-	TLD_AGENT_OPTS(opts, .path = dir);
-
-	snprintf(dir, sizeof(dir), "/sys/fs/bpf/tld-test/balance-%d", getpid());
-	snprintf(cmd, sizeof(cmd), "--path %s agent create", dir);
-	if (th_tldtool(cmd, out, sizeof(out)))
-		th_fatal("tldtool %s: %s", cmd, out);
-	if (tld_agent_open(&opts, &agent) || bal_init(&bal, agent, 2))
-		th_fatal("cannot open the agent store at %s", dir);
-}
-
-static void store_close(void)
-{
-	char cmd[256];
-
-	bal_fini(&bal);
-	tld_agent_close(agent);
-	snprintf(cmd, sizeof(cmd), "--path %s agent remove", dir);
-	TH_CHECK(!th_tldtool(cmd, NULL, 0), "tldtool %s failed", cmd);
-	rmdir("/sys/fs/bpf/tld-test");
-}
-
 int main(void)
 {
 	struct balance_trace_bpf *skel;
 	struct worker hog = { 0 }, sleeper = { 0 };
 
 	check_plan();
-	store_open();
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/tld-test/balance-%d", getpid());
+	agent = th_agent_create(dir, "");
+	if (bal_init(&bal, agent, 2))
+		th_fatal("the store's task records cannot hold a struct bal_task");
 	skel = trace_load();
 	start(&hog, false);
 	start(&sleeper, true);
@@ -314,6 +285,7 @@ int main(void)
 	finish(&hog);
 	finish(&sleeper);
 	balance_trace_bpf__destroy(skel);
-	store_close();
+	bal_fini(&bal);
+	th_agent_remove(agent, dir);
 	th_done();
 }

@@ -50,6 +50,18 @@ void th_map_remove(struct th_map *m);
 /* How many threads have an entry in @m, counted by tldtool. */
 int th_map_entries(struct th_map *m);
 
+struct tld_agent;
+struct tld_agent_ref;
+/* An agent store made at @dir by `tldtool agent create @args`, opened. */
+struct tld_agent *th_agent_create(const char *dir, const char *args);
+/* Close @a and remove the store at @dir. */
+void th_agent_remove(struct tld_agent *a, const char *dir);
+/*
+ * @tid's record in @a, made by maintenance if the creation hook found no
+ * free slot. Fatal if there is none.
+ */
+void *th_agent_record(struct tld_agent *a, pid_t tid, struct tld_agent_ref *ref);
+
 /*
  * A task-storage map with BTF (the kernel demands it) whose value is a
  * struct of unsigned integer fields: @sizes[i] bytes each, laid out in

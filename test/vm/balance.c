@@ -66,19 +66,11 @@ static void *spin(void *arg)
 /* Start @s and find its record, made by the store's task_newtask hook. */
 static void start(struct spinner *s)
 {
-	int i;
-
 	s->cpu = -1;
 	pthread_create(&s->thread, NULL, spin, s);
 	while (!s->tid)
 		usleep(1000);
-	for (i = 0; i < 100; i++) {
-		s->slot.task = tld_agent_task(agent, s->tid, &s->slot.ref);
-		if (s->slot.task)
-			return;
-		tld_agent_maintain(agent);
-	}
-	th_fatal("thread %d has no record", s->tid);
+	s->slot.task = th_agent_record(agent, s->tid, &s->slot.ref);
 }
 
 static void finish(struct spinner *s)
@@ -224,30 +216,6 @@ static void check_balance(void)
 		finish(&h[i]);
 }
 
-/* The agent store, next to the test's tld map, and the balancer over it. */
-static void store_open(const struct th_map *map)
-{
-	char cmd[256], out[1024];
-	TLD_AGENT_OPTS(opts, .path = dir);
-
-	snprintf(dir, sizeof(dir), "%s/agent", map->dir);
-	snprintf(cmd, sizeof(cmd), "--path %s agent create", dir);
-	if (th_tldtool(cmd, out, sizeof(out)))
-		th_fatal("tldtool %s: %s", cmd, out);
-	if (tld_agent_open(&opts, &agent) || bal_init(&bal, agent, 2))
-		th_fatal("cannot open the agent store at %s", dir);
-}
-
-static void store_close(void)
-{
-	char cmd[256];
-
-	bal_fini(&bal);
-	tld_agent_close(agent);
-	snprintf(cmd, sizeof(cmd), "--path %s agent remove", dir);
-	TH_CHECK(!th_tldtool(cmd, NULL, 0), "tldtool %s failed", cmd);
-}
-
 int main(void)
 {
 	struct scx_tld_bpf *s;
@@ -257,7 +225,10 @@ int main(void)
 	if (sysconf(_SC_NPROCESSORS_ONLN) != 2)
 		th_skip("needs two CPUs, has %ld", sysconf(_SC_NPROCESSORS_ONLN));
 	th_map_create(&map, NULL);
-	store_open(&map);
+	snprintf(dir, sizeof(dir), "%s/agent", map.dir);
+	agent = th_agent_create(dir, "");
+	if (bal_init(&bal, agent, 2))
+		th_fatal("the store's task records cannot hold a struct bal_task");
 	s = scx_load(dir, &link);
 
 	check_next_event();
@@ -266,7 +237,8 @@ int main(void)
 	       (unsigned long long)s->bss->stats.placed, (unsigned long long)s->bss->stats.direct);
 
 	scx_unload(s, link);
-	store_close();
+	bal_fini(&bal);
+	th_agent_remove(agent, dir);
 	th_map_remove(&map);
 	th_done();
 }
