@@ -40,7 +40,7 @@ TOOL_OBJS	:= $(patsubst tools/%.c,$(O)/tools/%.o,$(wildcard tools/*.c))
 TEST_BPF	:= $(patsubst test/bpf/%.bpf.c,$(O)/test/%.skel.h,$(wildcard test/bpf/*.bpf.c))
 TEST_LIBS	:= $(patsubst test/%.c,$(O)/test/%.so,$(wildcard test/lib*.c))
 FUZZERS		:= $(patsubst test/fuzz/%.c,$(O)/fuzz/%,$(wildcard test/fuzz/*_fuzz.c))
-TESTS		:= $(patsubst test/%.c,$(O)/test/%,$(filter-out test/harness.c test/lib%.c,$(wildcard test/*.c)))
+TESTS		:= $(patsubst test/%.c,$(O)/test/%,$(filter-out test/harness%.c test/lib%.c,$(wildcard test/*.c)))
 EXAMPLES	:= $(patsubst examples/%/,%,$(dir $(wildcard examples/*/Makefile.inc)))
 
 LIBTLD_SO	:= $(O)/libtld.so.$(VERSION)
@@ -123,22 +123,28 @@ $(O)/test/%.bpf.o: test/bpf/%.bpf.c $(BPF_HEADERS) $(UPSTREAM)/task_local_data.b
 $(O)/test/%.skel.h: $(O)/test/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@
 
-$(O)/test/harness.o: test/harness.c test/harness.h $(TEST_BPF) | $(O)/test
+$(O)/test/harness.o $(O)/test/harness_agent.o: $(O)/test/%.o: test/%.c test/harness.h $(TEST_BPF) | $(O)/test
 	$(CC) $(BASE_CFLAGS) -I$(O)/test -c $< -o $@
+
+# An archive: a test links harness_agent.o, and libtld's agent API, only
+# if it uses them.
+$(O)/test/harness.a: $(O)/test/harness.o $(O)/test/harness_agent.o
+	rm -f $@
+	$(AR) rcs $@ $^
 
 $(O)/test/lib%.so: test/lib%.c $(LIBTLD_SO) | $(O)/test
 	$(CC) $(BASE_CFLAGS) $(LDFLAGS) -fPIC -shared $< -o $@ -L$(O) -ltld
 
-$(O)/test/%: test/%.c $(O)/test/harness.o $(TEST_BPF) $(LIBTLD_SO) | $(O)/test
-	$(CC) $(BASE_CFLAGS) $(LDFLAGS) -I$(O)/test $< $(O)/test/harness.o -o $@ \
+$(O)/test/%: test/%.c $(O)/test/harness.a $(TEST_BPF) $(LIBTLD_SO) | $(O)/test
+	$(CC) $(BASE_CFLAGS) $(LDFLAGS) -I$(O)/test $< $(O)/test/harness.a -o $@ \
 		-L$(O) -Wl,--as-needed -ltld -Wl,--no-as-needed -Wl,-rpath,'$$ORIGIN/..' \
 		$(LIBBPF) -lpthread -ldl
 
 # The balancer example's test builds its agent code and BPF in.
 $(O)/test/balance: test/balance.c examples/balance/balance.c examples/balance/balance.h \
-		$(O)/examples/balance_trace.skel.h $(O)/test/harness.o $(TEST_BPF) $(LIBTLD_SO)
+		$(O)/examples/balance_trace.skel.h $(O)/test/harness.a $(TEST_BPF) $(LIBTLD_SO)
 	$(CC) $(BASE_CFLAGS) $(LDFLAGS) -I$(O)/test -I$(O)/examples -Iexamples/balance \
-		$(filter %.c,$^) $(O)/test/harness.o -o $@ -L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..' \
+		$(filter %.c,$^) $(O)/test/harness.a -o $@ -L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..' \
 		$(LIBBPF) -lpthread
 
 tests: $(TESTS) $(TEST_LIBS) $(TLDTOOL) examples
@@ -194,11 +200,11 @@ VM_TEST_CFLAGS	:= $(BASE_CFLAGS) -I$(O)/test -I$(O)/vm -Itest -Itest/vm -Iexampl
 	-Iexamples/balance
 VM_TEST_LIBS	:= -L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..' $(LIBBPF) -lpthread -ldl
 
-$(O)/vm/sched: test/vm/sched.c test/vm/scx.c $(O)/test/harness.o $(O)/vm/scx_tld.skel.h \
+$(O)/vm/sched: test/vm/sched.c test/vm/scx.c $(O)/test/harness.a $(O)/vm/scx_tld.skel.h \
 		$(O)/vm/upstream_sched.skel.h $(LIBTLD_SO)
 	$(CC) $(VM_TEST_CFLAGS) $(filter %.c %.o,$^) -o $@ $(VM_TEST_LIBS)
 
-$(O)/vm/balance: test/vm/balance.c test/vm/scx.c examples/balance/balance.c $(O)/test/harness.o \
+$(O)/vm/balance: test/vm/balance.c test/vm/scx.c examples/balance/balance.c $(O)/test/harness.a \
 		$(O)/vm/scx_tld.skel.h $(LIBTLD_SO)
 	$(CC) $(VM_TEST_CFLAGS) $(filter %.c %.o,$^) -o $@ $(VM_TEST_LIBS)
 

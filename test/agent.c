@@ -49,23 +49,6 @@ static const struct tld_agent_kind_hdr *kind(int k)
 	return &tld_agent_stats(agent)->kind[k];
 }
 
-static void store_create(const char *path, const char *args)
-{
-	char cmd[512], out[1024];
-
-	snprintf(cmd, sizeof(cmd), "--path %s agent create %s", path, args);
-	if (th_tldtool(cmd, out, sizeof(out)))
-		th_fatal("tldtool %s: %s", cmd, out);
-}
-
-static void store_remove(const char *path)
-{
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "--path %s agent remove", path);
-	th_tldtool(cmd, NULL, 0);
-}
-
 static void prog_load(void)
 {
 	prog = agent_bpf__open();
@@ -436,14 +419,11 @@ static void full_store(void)
 {
 	char small[300], cmd[400], out[2048], *p;
 	struct tld_agent *sa;
-	TLD_AGENT_OPTS(o, .path = small);
 	pthread_t t[BATCH];
 	int i;
 
 	snprintf(small, sizeof(small), "%s-small", dir);
-	store_create(small, "--max-records 16 --reserve 8");
-	if (tld_agent_open(&o, &sa))
-		th_fatal("tld_agent_open %s", small);
+	sa = th_agent_create(small, "--max-records 16 --reserve 8");
 	churning = true;
 	for (i = 0; i < BATCH; i++)
 		pthread_create(&t[i], NULL, noop, NULL);
@@ -460,8 +440,7 @@ static void full_store(void)
 	TH_CHECK(!th_tldtool(cmd, out, sizeof(out)) && (p = strstr(out, "\"tasks\"")) &&
 		 (p = strstr(p, "\"full\":")) && atoi(p + 7) > 0,
 		 "tldtool does not show the refusals: %s", out);
-	tld_agent_close(sa);
-	store_remove(small);
+	th_agent_remove(sa, small);
 }
 
 int main(void)
@@ -469,13 +448,10 @@ int main(void)
 	struct tld_agent_ref ref;
 	struct th_agent_task *self;
 	bool late;
-	TLD_AGENT_OPTS(opts, .path = dir);
 
 	setvbuf(stdout, NULL, _IONBF, 0);
 	snprintf(dir, sizeof(dir), "/sys/fs/bpf/tld-test/agent-%d", getpid());
-	store_create(dir, "--max-records 16384");
-	if (tld_agent_open(&opts, &agent))
-		th_fatal("tld_agent_open %s", dir);
+	agent = th_agent_create(dir, "--max-records 16384");
 	prog_load();
 
 	/* A task that existed when the store was made has a record. */
@@ -497,8 +473,7 @@ int main(void)
 	th_ack_unwatch(prog->bss->th_acks);
 	agent_bpf__destroy(prog);
 	/* One store mapped at a time: they all live at TLD_AGENT_ADDR. */
-	tld_agent_close(agent);
-	store_remove(dir);
+	th_agent_remove(agent, dir);
 	full_store();
 	rmdir("/sys/fs/bpf/tld-test");
 	th_done();

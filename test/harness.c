@@ -16,7 +16,6 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
-#include <tld/agent.h>
 #include <tld/loader.h>
 
 #include "harness.h"
@@ -216,42 +215,6 @@ void th_map_remove(struct th_map *m)
 	snprintf(args, sizeof(args), "--path %s map remove", m->path);
 	if (th_tldtool(args, NULL, 0))
 		th_fatal("tldtool %s failed", args);
-	rmdir("/sys/fs/bpf/tld-test");
-}
-
-struct tld_agent *th_agent_create(const char *dir, const char *args)
-{
-	TLD_AGENT_OPTS(opts, .path = dir);
-	char cmd[512], out[1024];
-	struct tld_agent *a;
-
-	snprintf(cmd, sizeof(cmd), "--path %s agent create %s", dir, args);
-	if (th_tldtool(cmd, out, sizeof(out)))
-		th_fatal("tldtool %s: %s", cmd, out);
-	if (tld_agent_open(&opts, &a))
-		th_fatal("cannot open the agent store at %s", dir);
-	return a;
-}
-
-void *th_agent_record(struct tld_agent *a, pid_t tid, struct tld_agent_ref *ref)
-{
-	void *p = tld_agent_task(a, tid, ref);
-
-	if (!p && !tld_agent_maintain(a))
-		p = tld_agent_task(a, tid, ref);
-	if (!p)
-		th_fatal("thread %d has no record in the agent store", tid);
-	return p;
-}
-
-void th_agent_remove(struct tld_agent *a, const char *dir)
-{
-	char cmd[512];
-
-	tld_agent_close(a);
-	snprintf(cmd, sizeof(cmd), "--path %s agent remove", dir);
-	if (th_tldtool(cmd, NULL, 0))
-		th_fatal("tldtool %s failed", cmd);
 	rmdir("/sys/fs/bpf/tld-test");
 }
 

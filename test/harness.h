@@ -50,9 +50,13 @@ void th_map_remove(struct th_map *m);
 /* How many threads have an entry in @m, counted by tldtool. */
 int th_map_entries(struct th_map *m);
 
+/* In harness_agent.c. */
 struct tld_agent;
 struct tld_agent_ref;
-/* An agent store made at @dir by `tldtool agent create @args`, opened. */
+/*
+ * An agent store made at @dir by `tldtool agent create @args`, opened; a
+ * skip if the kernel makes no arena map.
+ */
 struct tld_agent *th_agent_create(const char *dir, const char *args);
 /* Close @a and remove the store at @dir. */
 void th_agent_remove(struct tld_agent *a, const char *dir);

@@ -74,12 +74,13 @@ for t in $VALGRIND_TESTS; do
 		--leak-check=full --errors-for-leak-kinds=definite,indirect \
 		--show-leak-kinds=definite,indirect "$O/test/$t"
 done
-# In Debian's kernels under qemu (test/vm): the suite, scx_tld, and the
+# In Debian's kernels under qemu (test/vm): the suite (where UPTR and arena
+# maps must work, so no test skips for want of them), scx_tld, and the
 # balancer under scx_tld on two CPUs in 7.3, and what a kernel without
 # UPTR, 6.12, gets. make vm-tests builds them.
 if [ -z "${PLAIN_ONLY:-}" ] && [ -z "${TESTS:-}" ] && [ -x "$O/vm/sched" ]; then
 	run vm-7.3/suite "$here/vm/run.sh" -k 7.3 -t 840 -- \
-		env O="$O" PLAIN_ONLY=1 TLD_EXPECT_UPTR=1 "$here/run.sh"
+		env O="$O" PLAIN_ONLY=1 TLD_EXPECT_UPTR=1 TLD_EXPECT_ARENA=1 "$here/run.sh"
 	run vm-7.3/sched "$here/vm/run.sh" -k 7.3 -c 1 -d -t 600 -- "$O/vm/sched"
 	run vm-7.3/balance "$here/vm/run.sh" -k 7.3 -c 2 -t 300 -- "$O/vm/balance"
 	run vm-6.12-cloud/uptr "$here/vm/run.sh" -k 6.12-cloud -t 300 -p "$O/test/uptr" \
