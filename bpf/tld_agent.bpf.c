@@ -55,6 +55,31 @@ static struct bpf_spin_lock *store_lock(void)
 	return l ? &l->lock : NULL;
 }
 
+/*
+ * The store's shape as tld_agent_init laid it out, and the end of its
+ * pages: the keeper's own copy, which the agent cannot write. The header
+ * publishes the same values to readers, but every bound the keeper checks
+ * or loops by comes from here, so that garbage in the header cannot send
+ * it through a million pages (test/agent_garbage did, before).
+ */
+static struct {
+	__u32 pages;
+	__u32 data;
+	__u32 top;
+	__u32 max_records;
+	__u32 reserve;
+	struct {
+		__u32 stride;
+		__u32 buckets;
+		__u32 index;
+	} kind[TLD_AGENT_KINDS];
+} geom;
+
+static __always_inline __u32 stride_of(__u32 kind)
+{
+	return geom.kind[kind & 1].stride;
+}
+
 static __always_inline struct tld_agent_kind_hdr __arena *kind_hdr(__u32 kind)
 {
 	return &tld_agent_hdr()->kind[kind & 1];
@@ -63,20 +88,17 @@ static __always_inline struct tld_agent_kind_hdr __arena *kind_hdr(__u32 kind)
 /* Whether @off is a page this store gave to records. */
 static __always_inline bool page_ok(__u32 off)
 {
-	struct tld_agent_hdr __arena *h = tld_agent_hdr();
-
-	return off && !(off & (TLD_AGENT_PAGE - 1)) && off >= h->data &&
-	       off / TLD_AGENT_PAGE < h->pages;
+	return off && !(off & (TLD_AGENT_PAGE - 1)) && off >= geom.data && off < geom.top;
 }
 
-/* Whether @slot is a slot of @pg's kind, inside @pg. */
-static __always_inline bool slot_ok(struct tld_agent_kind_hdr __arena *k, __u32 slot)
+/* Whether @slot is where a @kind record can start, in a record page. */
+static __always_inline bool slot_ok(__u32 kind, __u32 slot)
 {
-	__u32 in = slot & (TLD_AGENT_PAGE - 1);
+	__u32 in = slot & (TLD_AGENT_PAGE - 1), stride = stride_of(kind);
 
 	return page_ok(slot & ~(TLD_AGENT_PAGE - 1)) && in >= TLD_AGENT_PAGE_HDR &&
-	       k->stride && (in - TLD_AGENT_PAGE_HDR) % k->stride == 0 &&
-	       in + k->stride <= TLD_AGENT_PAGE;
+	       stride && (in - TLD_AGENT_PAGE_HDR) % stride == 0 &&
+	       in + stride <= TLD_AGENT_PAGE;
 }
 
 /* Lock held, as for everything that changes pages' lists. */
@@ -119,8 +141,9 @@ static __always_inline void list_add(struct tld_agent_kind_hdr __arena *k,
 }
 
 /* Take a free slot, partial pages first. Lock held. */
-static __always_inline __u32 slot_take(struct tld_agent_kind_hdr __arena *k)
+static __always_inline __u32 slot_take(__u32 kind)
 {
+	struct tld_agent_kind_hdr __arena *k = kind_hdr(kind);
 	__u32 off = k->partial ? k->partial : k->empty, slot;
 	struct tld_agent_page __arena *pg;
 
@@ -128,7 +151,7 @@ static __always_inline __u32 slot_take(struct tld_agent_kind_hdr __arena *k)
 		return 0;
 	pg = tld_agent_at(off);
 	slot = pg->free;
-	if (!slot_ok(k, slot) || (slot & ~(TLD_AGENT_PAGE - 1)) != off || !pg->nfree)
+	if (!slot_ok(kind, slot) || (slot & ~(TLD_AGENT_PAGE - 1)) != off || !pg->nfree)
 		return 0;
 	pg->free = ((struct tld_agent_rec __arena *)tld_agent_at(slot))->next;
 	pg->nfree--;
@@ -159,32 +182,31 @@ static __always_inline void slot_give(struct tld_agent_kind_hdr __arena *k, __u3
 	}
 }
 
-static __always_inline __u32 bucket_of(struct tld_agent_kind_hdr __arena *k, __u64 id)
+/* The @i-th bucket from @id's first in @kind's index. */
+static __always_inline __u32 __arena *bucket_at(__u32 kind, __u64 id, __u32 i)
 {
-	return tld_agent_bucket(id, k->buckets);
-}
+	__u32 n = geom.kind[kind & 1].buckets;
 
-static __always_inline __u32 __arena *bucket_at(struct tld_agent_kind_hdr __arena *k, __u32 b)
-{
-	return tld_agent_at(k->index + b * sizeof(__u32));
+	return tld_agent_at(geom.kind[kind & 1].index +
+			    ((tld_agent_bucket(id, n) + i) & (n - 1)) * sizeof(__u32));
 }
 
 /*
  * Point @id's bucket at @slot: the bucket that holds @id already (a reused
  * tid whose old task is not freed yet), else the first free one. Lock held.
  */
-static __always_inline int index_put(struct tld_agent_kind_hdr __arena *k, __u64 id, __u32 slot)
+static __always_inline int index_put(__u32 kind, __u64 id, __u32 slot)
 {
-	__u32 b = bucket_of(k, id), v, spot = 0, i;
+	__u32 v, spot = 0, i;
 	bool have = false;
 
 	for (i = 0; i < TLD_AGENT_MAX_PROBE; i++) {
-		__u32 __arena *e = bucket_at(k, (b + i) & (k->buckets - 1));
+		__u32 __arena *e = bucket_at(kind, id, i);
 
 		v = *e;
 		if (v == TLD_AGENT_EMPTY || v == TLD_AGENT_TOMB) {
 			if (!have) {
-				spot = (b + i) & (k->buckets - 1);
+				spot = i;
 				have = true;
 			}
 			if (v == TLD_AGENT_EMPTY)
@@ -198,17 +220,17 @@ static __always_inline int index_put(struct tld_agent_kind_hdr __arena *k, __u64
 	}
 	if (!have)
 		return -1;
-	*bucket_at(k, spot) = slot;
+	*bucket_at(kind, id, spot) = slot;
 	return 0;
 }
 
 /* Empty the bucket that holds @slot, if one does. Lock held. */
-static __always_inline void index_drop(struct tld_agent_kind_hdr __arena *k, __u64 id, __u32 slot)
+static __always_inline void index_drop(__u32 kind, __u64 id, __u32 slot)
 {
-	__u32 b = bucket_of(k, id), i;
+	__u32 i;
 
 	for (i = 0; i < TLD_AGENT_MAX_PROBE; i++) {
-		__u32 __arena *e = bucket_at(k, (b + i) & (k->buckets - 1));
+		__u32 __arena *e = bucket_at(kind, id, i);
 
 		if (*e == TLD_AGENT_EMPTY)
 			return;
@@ -225,11 +247,11 @@ static __always_inline __u64 slot_word(__u32 slot, __u32 gen)
 }
 
 /* Whether the storage word @word names a live record. */
-static __always_inline bool word_live(struct tld_agent_kind_hdr __arena *k, __u64 word)
+static __always_inline bool word_live(__u32 kind, __u64 word)
 {
 	__u32 slot = (__u32)word;
 
-	return slot && slot_ok(k, slot) &&
+	return slot && slot_ok(kind, slot) &&
 	       ((struct tld_agent_rec __arena *)tld_agent_at(slot))->gen == (__u32)(word >> 32);
 }
 
@@ -259,14 +281,14 @@ static int rec_make(__u32 kind, struct tld_agent_slot *s, __u64 id, __u64 birth)
 	__u64 __arena *w;
 	int err;
 
-	if (!lock || word_live(k, old))
+	if (!lock || word_live(kind, old))
 		return -1;
-	if (k->live >= tld_agent_hdr()->max_records) {
+	if (k->live >= geom.max_records) {
 		__sync_fetch_and_add(&k->full, 1);
 		return -2;
 	}
 	bpf_spin_lock(lock);
-	slot = slot_take(k);
+	slot = slot_take(kind);
 	bpf_spin_unlock(lock);
 	if (!slot) {
 		__sync_fetch_and_add(&k->waited, 1);
@@ -274,7 +296,7 @@ static int rec_make(__u32 kind, struct tld_agent_slot *s, __u64 id, __u64 birth)
 	}
 	r = tld_agent_at(slot);
 	w = (__u64 __arena *)r->payload;
-	bpf_for(i, 0, (k->stride - TLD_AGENT_REC_HDR) / 8)
+	bpf_for(i, 0, (stride_of(kind) - TLD_AGENT_REC_HDR) / 8)
 		w[i] = 0;
 	r->id = id;
 	r->birth = birth;
@@ -294,7 +316,7 @@ static int rec_make(__u32 kind, struct tld_agent_slot *s, __u64 id, __u64 birth)
 		return -1;
 	}
 	bpf_spin_lock(lock);
-	err = index_put(k, id, slot);
+	err = index_put(kind, id, slot);
 	bpf_spin_unlock(lock);
 	if (err) {
 		/* No bucket within reach: a record the agent cannot find is none. */
@@ -320,13 +342,13 @@ static int rec_free(__u32 kind, struct tld_agent_slot *s)
 
 	if (!lock || !slot || __sync_val_compare_and_swap((__u64 *)s, word, 0) != word)
 		return -1;
-	if (!slot_ok(k, slot))
+	if (!slot_ok(kind, slot))
 		return -1;
 	r = tld_agent_at(slot);
 	/* Under the lock: the hook and a sweep may free the same record. */
 	bpf_spin_lock(lock);
 	if (r->gen == gen) {
-		index_drop(k, r->id, slot);
+		index_drop(kind, r->id, slot);
 		r->gen = gen + 1;
 		slot_give(k, slot);
 		freed = true;
@@ -415,30 +437,31 @@ static int page_add(__u32 kind)
 	struct tld_agent_kind_hdr __arena *k = kind_hdr(kind);
 	struct bpf_spin_lock *lock = store_lock();
 	struct tld_agent_page __arena *pg;
-	__u32 off, n, i, slot;
+	__u32 stride = stride_of(kind), off, n, i, slot;
 
-	if (!lock || !k->stride || k->stride > TLD_AGENT_PAGE - TLD_AGENT_PAGE_HDR)
+	if (!lock || !stride)
 		return -1;
 	pg = bpf_arena_alloc_pages(&tld_agent_arena, NULL, 1, NUMA_NO_NODE, 0);
 	if (!pg)
 		return -1;
 	off = (__u32)(__u64)pg;
-	n = (TLD_AGENT_PAGE - TLD_AGENT_PAGE_HDR) / k->stride;
+	n = (TLD_AGENT_PAGE - TLD_AGENT_PAGE_HDR) / stride;
 	pg->nslots = n;
 	pg->nfree = n;
 	pg->kind = kind;
 	pg->free = 0;
 	for (i = n; i > 0 && i <= 64; i--) {
-		slot = off + TLD_AGENT_PAGE_HDR + (i - 1) * k->stride;
+		slot = off + TLD_AGENT_PAGE_HDR + (i - 1) * stride;
 		((struct tld_agent_rec __arena *)tld_agent_at(slot))->next = pg->free;
 		pg->free = slot;
 	}
 	bpf_spin_lock(lock);
+	if (geom.top < off + TLD_AGENT_PAGE)
+		geom.top = off + TLD_AGENT_PAGE;
+	tld_agent_hdr()->top = geom.top;
 	list_add(k, pg, off, TLD_AGENT_LIST_EMPTY);
 	k->free_slots += n;
 	k->npages++;
-	if (tld_agent_hdr()->top < off + TLD_AGENT_PAGE)
-		tld_agent_hdr()->top = off + TLD_AGENT_PAGE;
 	bpf_spin_unlock(lock);
 	__sync_fetch_and_add(&tld_agent_hdr()->pages_used, 1);
 	return 0;
@@ -478,13 +501,14 @@ static int page_drop(__u32 kind)
 static void pages_balance(__u32 kind)
 {
 	struct tld_agent_kind_hdr __arena *k = kind_hdr(kind);
+	__u32 stride = stride_of(kind);
 	__u64 per_page, want;
 	int i;
 
-	if (!k->stride)
+	if (!stride)
 		return;
-	per_page = (TLD_AGENT_PAGE - TLD_AGENT_PAGE_HDR) / k->stride;
-	want = tld_agent_hdr()->reserve + k->live / 8;
+	per_page = (TLD_AGENT_PAGE - TLD_AGENT_PAGE_HDR) / stride;
+	want = geom.reserve + k->live / 8;
 	bpf_for(i, 0, REFILL_MAX) {
 		if (k->free_slots >= want || page_add(kind))
 			break;
@@ -533,17 +557,16 @@ static bool cgroup_holds(struct tld_agent_rec __arena *r, __u32 slot)
  */
 static void sweep_page(__u32 kind, __u32 off, __u32 epoch)
 {
-	struct tld_agent_kind_hdr __arena *k = kind_hdr(kind);
 	struct tld_agent_page __arena *pg = tld_agent_at(off);
 	struct tld_agent_rec __arena *r;
 	__u32 n = pg->nslots, slot;
 	int i;
 
-	if (pg->kind != kind || !k->stride || n > 64)
+	if (pg->kind != kind || n > 64)
 		return;
 	bpf_for(i, 0, n) {
-		slot = off + TLD_AGENT_PAGE_HDR + i * k->stride;
-		if (!slot_ok(k, slot))
+		slot = off + TLD_AGENT_PAGE_HDR + i * stride_of(kind);
+		if (!slot_ok(kind, slot))
 			break;
 		r = tld_agent_at(slot);
 		if (!(r->gen & 1) || (int)(epoch - r->epoch) < 2)
@@ -556,18 +579,17 @@ static void sweep_page(__u32 kind, __u32 off, __u32 epoch)
 			struct tld_agent_slot gone = { .slot = slot, .gen = r->gen };
 
 			if (!rec_free(kind, &gone))
-				__sync_fetch_and_add(&k->swept, 1);
+				__sync_fetch_and_add(&kind_hdr(kind)->swept, 1);
 		}
 	}
 }
 
 static void sweep(__u32 kind)
 {
-	struct tld_agent_hdr __arena *h = tld_agent_hdr();
-	__u32 epoch = h->epoch;
+	__u32 epoch = tld_agent_hdr()->epoch;
 	int pg;
 
-	bpf_for(pg, h->data / TLD_AGENT_PAGE, h->top / TLD_AGENT_PAGE)
+	bpf_for(pg, geom.data / TLD_AGENT_PAGE, geom.top / TLD_AGENT_PAGE)
 		sweep_page(kind, pg * TLD_AGENT_PAGE, epoch);
 }
 
@@ -673,9 +695,9 @@ int tld_agent_init(struct tld_agent_init_args *a)
 		return 0;
 	}
 	h = tld_agent_hdr();
-	h->pages = a->pages;
-	h->max_records = a->max_records;
-	h->reserve = a->reserve;
+	h->pages = geom.pages = a->pages;
+	h->max_records = geom.max_records = a->max_records;
+	h->reserve = geom.reserve = a->reserve;
 	h->pages_used = 1;
 	for (kind = 0; kind < TLD_AGENT_KINDS; kind++) {
 		struct tld_agent_kind_hdr __arena *k = &h->kind[kind];
@@ -683,10 +705,10 @@ int tld_agent_init(struct tld_agent_init_args *a)
 		if (a->rec_size[kind] > TLD_AGENT_PAGE - TLD_AGENT_PAGE_HDR - TLD_AGENT_REC_HDR)
 			return 0;
 		k->rec_size = a->rec_size[kind];
-		k->stride = TLD_AGENT_STRIDE(a->rec_size[kind]);
-		k->buckets = roundup_pow2(2 * a->max_records);
-		k->index = off;
-		n = (k->buckets * sizeof(__u32) + TLD_AGENT_PAGE - 1) / TLD_AGENT_PAGE;
+		k->stride = geom.kind[kind].stride = TLD_AGENT_STRIDE(a->rec_size[kind]);
+		k->buckets = geom.kind[kind].buckets = roundup_pow2(2 * a->max_records);
+		k->index = geom.kind[kind].index = off;
+		n = (geom.kind[kind].buckets * sizeof(__u32) + TLD_AGENT_PAGE - 1) / TLD_AGENT_PAGE;
 		if (off / TLD_AGENT_PAGE + n >= a->pages)
 			return 0;
 		p = bpf_arena_alloc_pages(&tld_agent_arena, tld_agent_at(off), n, NUMA_NO_NODE, 0);
@@ -697,8 +719,7 @@ int tld_agent_init(struct tld_agent_init_args *a)
 		h->pages_used += n;
 		off += n * TLD_AGENT_PAGE;
 	}
-	h->data = off;
-	h->top = off;
+	h->data = h->top = geom.data = geom.top = off;
 	h->version = TLD_AGENT_VERSION;
 	barrier();
 	h->magic = TLD_AGENT_MAGIC;

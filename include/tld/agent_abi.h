@@ -84,7 +84,9 @@ struct tld_agent_kind_hdr {
 
 /*
  * The header, at TLD_AGENT_HDR_OFF. Written once by the creator, then only
- * its counters and stacks change, by BPF (atomics) and by maintenance.
+ * its counters and stacks change, by BPF (atomics) and by maintenance, and
+ * top grows. Its geometry is published for readers: the keeper never reads
+ * it back, it bounds its work by a copy the agent cannot write.
  */
 struct tld_agent_hdr {
 	__u32 magic;
