@@ -202,11 +202,11 @@ VM_TEST_LIBS	:= -L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..' $(LIBBPF) -lpthread -ldl
 
 $(O)/vm/sched: test/vm/sched.c test/vm/scx.c $(O)/test/harness.a $(O)/vm/scx_tld.skel.h \
 		$(O)/vm/upstream_sched.skel.h $(LIBTLD_SO)
-	$(CC) $(VM_TEST_CFLAGS) $(filter %.c %.o,$^) -o $@ $(VM_TEST_LIBS)
+	$(CC) $(VM_TEST_CFLAGS) $(filter %.c %.a,$^) -o $@ $(VM_TEST_LIBS)
 
 $(O)/vm/balance: test/vm/balance.c test/vm/scx.c examples/balance/balance.c $(O)/test/harness.a \
 		$(O)/vm/scx_tld.skel.h $(LIBTLD_SO)
-	$(CC) $(VM_TEST_CFLAGS) $(filter %.c %.o,$^) -o $@ $(VM_TEST_LIBS)
+	$(CC) $(VM_TEST_CFLAGS) $(filter %.c %.a,$^) -o $@ $(VM_TEST_LIBS)
 
 vm-tests: vm-deps tests $(VM_BINS) $(O)/vm/sched $(O)/vm/balance
 
