@@ -235,6 +235,7 @@ static int agent_create(struct tldtool *t)
 		agent_remove_pins(dir);
 		return TLDTOOL_ERROR;
 	}
+	pin_reach_check(arena, mode, t->group ? gid : (gid_t)-1);
 	TLD_AGENT_OPTS(opts, .path = dir);
 	err = tld_agent_open(&opts, &a);
 	if (!err) {

@@ -93,3 +93,32 @@ int pin_group(const char *path, gid_t gid)
 		return tldtool_err(errno, "cannot set group %u on %s", gid, path);
 	return 0;
 }
+
+/*
+ * Warn if a directory above @path keeps out the users @mode and @gid admit
+ * to it: some systems mount the bpffs 0700, and a pin mode 0666 below it
+ * then admits nobody but root. Only a warning: root's processes still use
+ * it, and the directory's mode is the administrator's to change.
+ */
+void pin_reach_check(const char *path, mode_t mode, gid_t gid)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	char *p;
+
+	if (!(mode & 0077))
+		return;
+	if (gid == (gid_t)-1 && !stat(path, &st))
+		gid = st.st_gid;
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (p = strchr(dir + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (!stat(dir, &st) && !(st.st_mode & S_IXOTH) &&
+		    ((mode & 0007) || !(st.st_mode & S_IXGRP) || st.st_gid != gid)) {
+			fprintf(stderr, "tldtool: warning: %s is mode %04o: the users mode %04o admits "
+				"to %s cannot reach it\n", dir, st.st_mode & 07777, mode, path);
+			return;
+		}
+		*p = '/';
+	}
+}

@@ -95,6 +95,8 @@ static int map_create(struct tldtool *t)
 		return TLDTOOL_ERROR;
 	if (t->group && pin_group(path, gid))
 		return TLDTOOL_ERROR;
+	if (!kept || t->mode || t->group)
+		pin_reach_check(path, mode, gid);
 	if (!t->json)
 		printf("%s tld map %s, guarded\n", kept ? "kept" : "created", path);
 	return TLDTOOL_OK;

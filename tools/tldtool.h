@@ -90,6 +90,7 @@ int parse_mode(const char *s, mode_t *mode);
 int parse_group(const char *s, gid_t *gid);
 int pin_mode(const char *path, mode_t mode);
 int pin_group(const char *path, gid_t gid);
+void pin_reach_check(const char *path, mode_t mode, gid_t gid);
 
 /* pins.c */
 void pin_path(const char *map_path, const char *name, char *buf, size_t len);
