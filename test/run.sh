@@ -6,6 +6,13 @@
 # program exits 0 (pass), 77 (skip) or anything else (fail). With
 # PLAIN_ONLY=1, only the first. Then, if built, the VM tests.
 O=${O:-build}
+# A bpffs of the run's own: the host's may keep others out of its root
+# (some systems mount it 0700, and the unprivileged tests then fail), and
+# what a test pins must neither meet nor outlive other pins.
+if [ -z "${TLD_TEST_BPFFS:-}" ]; then
+	TLD_TEST_BPFFS=1 exec unshare -m sh -c 'mount -t bpf bpf /sys/fs/bpf && exec "$0" "$@"' \
+		"$0" "$@"
+fi
 VALGRIND_TESTS=${VALGRIND_TESTS-thread_exit}
 here=$(dirname "$0")
 pass=0
