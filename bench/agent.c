@@ -8,6 +8,7 @@
  * record; fork and exit with the store's hooks attached and without.
  * Makes and removes its own store with the tldtool beside it.
  */
+#include <errno.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
@@ -272,6 +273,19 @@ static void fork_exit(void)
 	bench_report("agent.fork_with", with, BENCH_REPS, "us");
 }
 
+/* A kernel that makes no arena map cannot hold a store: say why, and skip. */
+static void need_arena(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARENA, "tld_probe", 0, 0, 1, &o);
+
+	if (fd < 0) {
+		printf("skip agent this kernel makes no arena map (%s)\n", strerror(errno));
+		exit(0);
+	}
+	close(fd);
+}
+
 int main(void)
 {
 	static pthread_t t[THREADS];
@@ -284,6 +298,7 @@ int main(void)
 	exe[n] = '\0';
 	snprintf(tldtool, sizeof(tldtool), "%s/../tldtool", dirname(exe));
 	snprintf(dir, sizeof(dir), "/sys/fs/bpf/tld-bench/agent");
+	need_arena();
 	fork_exit();
 	store("create");
 	if (tld_agent_open(&opts, &agent))

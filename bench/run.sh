@@ -42,6 +42,8 @@ function goal(text, value, limit, sense,   met, by) {
 	goals = goals sprintf("%s{\"goal\":\"%s\",\"value\":%.6g,\"limit\":%.6g,\"sense\":\"%s\",\"met\":%s}",
 			      goals == "" ? "" : ",", text, value, limit, sense, met ? "true" : "false")
 }
+# "skip GROUP REASON": a benchmark this machine cannot run, and why.
+$1 == "skip" { r = $0; sub(/^skip [^ ]+ /, "", r); skip[$2] = r; next }
 { med[$1] = $2; lo[$1] = $3; hi[$1] = $4; unit[$1] = $5; order[++n] = $1 }
 END {
 	print "1. User-side hint update (median of 7, min-max, ratio to a __thread store)"
@@ -84,20 +86,24 @@ END {
 	printf "  pinned by the kernel per thread: tld one 4096-byte page; upstream the page holding its buffer\n"
 	print ""
 	print "6. The agent store, 10,000 live threads (ratios to the agent scan or to a bare read)"
-	row("agent: full scan of the records", "agent.scan", "agent.scan")
-	row("pid-keyed hash: bpf_map_lookup_batch", "agent.scan_batch", "agent.scan")
-	row("pid-keyed hash: one lookup_elem per tid", "agent.scan_elem", "agent.scan")
-	row("agent: lookup by tid", "agent.lookup", "")
-	row("BPF: bare task-storage lookup + load, per read", "agent.bpf_bare", "agent.bpf_bare")
-	row("BPF: record from the task_struct, per read", "agent.bpf_record", "agent.bpf_bare")
-	row("arena bytes per live record (index included)", "agent.bytes_per_record", "")
-	row("record page bytes per live record", "agent.record_bytes", "")
-	row("fork + exit, no store", "agent.fork_without", "agent.fork_without")
-	row("fork + exit, store attached", "agent.fork_with", "agent.fork_without")
-	goal("scan >= 50x faster than lookup_batch", v("agent.scan_batch") / v("agent.scan"), 50, "ge")
-	goal("scan >= 500x faster than lookup_elem", v("agent.scan_elem") / v("agent.scan"), 500, "ge")
-	goal("BPF record lookup <= 1.2x bare", v("agent.bpf_record") / v("agent.bpf_bare"), 1.2, "le")
-	goal("fork + exit with the store <= 1.1x", v("agent.fork_with") / v("agent.fork_without"), 1.1, "le")
+	if ("agent" in skip) {
+		printf "  not run: %s\n", skip["agent"]
+	} else {
+		row("agent: full scan of the records", "agent.scan", "agent.scan")
+		row("pid-keyed hash: bpf_map_lookup_batch", "agent.scan_batch", "agent.scan")
+		row("pid-keyed hash: one lookup_elem per tid", "agent.scan_elem", "agent.scan")
+		row("agent: lookup by tid", "agent.lookup", "")
+		row("BPF: bare task-storage lookup + load, per read", "agent.bpf_bare", "agent.bpf_bare")
+		row("BPF: record from the task_struct, per read", "agent.bpf_record", "agent.bpf_bare")
+		row("arena bytes per live record (index included)", "agent.bytes_per_record", "")
+		row("record page bytes per live record", "agent.record_bytes", "")
+		row("fork + exit, no store", "agent.fork_without", "agent.fork_without")
+		row("fork + exit, store attached", "agent.fork_with", "agent.fork_without")
+		goal("scan >= 50x faster than lookup_batch", v("agent.scan_batch") / v("agent.scan"), 50, "ge")
+		goal("scan >= 500x faster than lookup_elem", v("agent.scan_elem") / v("agent.scan"), 500, "ge")
+		goal("BPF record lookup <= 1.2x bare", v("agent.bpf_record") / v("agent.bpf_bare"), 1.2, "le")
+		goal("fork + exit with the store <= 1.1x", v("agent.fork_with") / v("agent.fork_without"), 1.1, "le")
+	}
 	if (missing != "")
 		print "bench: no result for" missing
 	printf "{\"date\":\"%s\",\"kernel\":\"%s\",\"cpus\":%d,\"results\":{", date, kernel, cpus > json
