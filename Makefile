@@ -24,6 +24,7 @@ TLD_CACHE	?= /var/cache/tld
 UPSTREAM	?= $(O)/upstream
 
 CLANG		?= clang-19
+CLANGXX		?= clang++-19
 BPFTOOL		?= bpftool
 CFLAGS		?= -O2 -g
 LDFLAGS		?=
@@ -33,6 +34,7 @@ BASE_CFLAGS	:= -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -MMD -MP $(CFLAGS)
 LIB_CFLAGS	:= $(BASE_CFLAGS) -fPIC -fvisibility=hidden
 BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -MMD -MP -I$(O) -Iinclude
 LIBBPF		= $(shell pkg-config --libs libbpf)
+CXX_CFLAGS	:= -std=c++17 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -MMD -MP $(CFLAGS)
 
 LIB_OBJS	:= $(patsubst src/%.c,$(O)/src/%.o,$(wildcard src/*.c))
 BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(wildcard bpf/*.bpf.c))
@@ -40,7 +42,10 @@ TOOL_OBJS	:= $(patsubst tools/%.c,$(O)/tools/%.o,$(wildcard tools/*.c))
 TEST_BPF	:= $(patsubst test/bpf/%.bpf.c,$(O)/test/%.skel.h,$(wildcard test/bpf/*.bpf.c))
 TEST_LIBS	:= $(patsubst test/%.c,$(O)/test/%.so,$(wildcard test/lib*.c))
 FUZZERS		:= $(patsubst test/fuzz/%.c,$(O)/fuzz/%,$(wildcard test/fuzz/*_fuzz.c))
-TESTS		:= $(patsubst test/%.c,$(O)/test/%,$(filter-out test/harness%.c test/lib%.c,$(wildcard test/*.c)))
+TESTS		:= $(patsubst test/%.c,$(O)/test/%,$(filter-out test/harness%.c test/lib%.c,$(wildcard test/*.c))) \
+		   $(O)/test/cxx $(O)/test/cxx_noexcept
+# Public headers a C++ program may include, compiled by g++ and clang++.
+CXX_HEADERS	:= tld.h abi.h agent.h agent_abi.h cgroup.h loader.h tld.hpp
 EXAMPLES	:= $(patsubst examples/%/,%,$(dir $(wildcard examples/*/Makefile.inc)))
 
 LIBTLD_SO	:= $(O)/libtld.so.$(VERSION)
@@ -147,7 +152,34 @@ $(O)/test/balance: test/balance.c examples/balance/balance.c examples/balance/ba
 		$(filter %.c,$^) $(O)/test/harness.a -o $@ -L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..' \
 		$(LIBBPF) -lpthread
 
-tests: $(TESTS) $(TEST_LIBS) $(TLDTOOL) examples
+# tld.hpp with exceptions (g++) and without (clang++).
+CXX_TEST_DEPS	:= test/cxx.cpp $(O)/test/harness.a $(TEST_BPF) $(LIBTLD_SO)
+CXX_TEST_LIBS	:= -L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..' $(LIBBPF) -lpthread
+
+$(O)/test/cxx: $(CXX_TEST_DEPS) | $(O)/test
+	$(CXX) $(CXX_CFLAGS) $(LDFLAGS) $< $(O)/test/harness.a -o $@ $(CXX_TEST_LIBS)
+
+$(O)/test/cxx_noexcept: $(CXX_TEST_DEPS) | $(O)/test
+	$(CLANGXX) $(CXX_CFLAGS) -fno-exceptions $(LDFLAGS) $< $(O)/test/harness.a \
+		-o $@ $(CXX_TEST_LIBS)
+
+$(O)/test/cxx_headers.stamp: $(addprefix include/tld/,$(CXX_HEADERS)) | $(O)/test
+	for h in $(CXX_HEADERS); do \
+		for cxx in $(CXX) $(CLANGXX); do \
+			echo "#include <tld/$$h>" | $$cxx $(CXX_CFLAGS) -x c++ -fsyntax-only - || exit 1; \
+		done; \
+	done
+	touch $@
+
+# tld::var's store compiles to C's (test/cxx_asm.sh), with each compiler.
+$(O)/test/cxx_asm.stamp: test/cxx_asm.cpp test/cxx_asm.sh include/tld/tld.hpp include/tld/tld.h \
+		| $(O)/test
+	test/cxx_asm.sh $(CXX) -std=c++17 -Iinclude
+	test/cxx_asm.sh $(CLANGXX) -std=c++17 -Iinclude
+	touch $@
+
+tests: $(TESTS) $(TEST_LIBS) $(TLDTOOL) examples $(O)/test/cxx_headers.stamp \
+	$(O)/test/cxx_asm.stamp
 
 # tld.bpf.h's reader compiled for user space, under libFuzzer.
 $(O)/fuzz/%: test/fuzz/%.c test/fuzz/bpf_shim.h test/model.h $(wildcard include/tld/*.h) | $(O)/fuzz
@@ -219,7 +251,7 @@ vm-demo: deps vm-tests
 
 # ---- bench --------------------------------------------------------------
 
-BENCH_BINS	:= $(patsubst bench/%.c,$(O)/bench/%,$(wildcard bench/*.c))
+BENCH_BINS	:= $(patsubst bench/%.c,$(O)/bench/%,$(wildcard bench/*.c)) $(O)/bench/update_cxx
 BENCH_HEADERS	:= bench/stats.h bench/threads.h
 
 $(O)/bench/%.bpf.o: bench/bpf/%.bpf.c $(BPF_HEADERS) $(UPSTREAM)/task_local_data.bpf.h | $(O)/bench
@@ -227,6 +259,9 @@ $(O)/bench/%.bpf.o: bench/bpf/%.bpf.c $(BPF_HEADERS) $(UPSTREAM)/task_local_data
 
 $(O)/bench/%.skel.h: $(O)/bench/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@
+
+$(O)/bench/update_cxx: bench/update_cxx.cpp $(BENCH_HEADERS) $(LIBTLD_SO) | $(O)/bench
+	$(CXX) $(CXX_CFLAGS) $< -o $@ -L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..'
 
 $(O)/bench/upstream: bench/upstream.c $(BENCH_HEADERS) $(UPSTREAM)/task_local_data.bpf.h | $(O)/bench
 	$(CC) $(BASE_CFLAGS) -I$(UPSTREAM) $< -o $@ $(LIBBPF) -lpthread

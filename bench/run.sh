@@ -14,7 +14,7 @@ mkdir -p "$results"
 dir=/sys/fs/bpf/tld-bench
 "$O/tldtool" --path "$dir/tld_data_map" map create >/dev/null
 export TLD_MAP_PATH=$dir/tld_data_map
-for b in update upstream bpfread register keys memory agent; do
+for b in update update_cxx upstream bpfread register keys memory agent; do
 	echo "bench: $b" >&2
 	"$O/bench/$b" >>"$raw" || echo "bench: $b failed" >&2
 done
@@ -50,12 +50,14 @@ END {
 	row("(a) __thread store", "update.plain", "update.plain")
 	row("(b) tld, cached pointer", "update.cached", "update.plain")
 	row("(c) tld_get_data(key) + store", "update.get", "update.plain")
+	row("(c++) tld::var<T> assignment", "update.cxx_var", "update.plain")
 	row("(d) upstream tld_get_data(fd, key) + store", "update.upstream_get", "update.plain")
 	row("(e) bpf_map_update_elem, task storage", "update.map_task", "update.plain")
 	row("(e) bpf_map_update_elem, hash by tid", "update.map_pid", "update.plain")
 	row("(f) prctl(PR_SET_NAME)", "update.prctl", "update.plain")
 	goal("(b) <= 1.2x (a)", v("update.cached") / v("update.plain"), 1.2, "le")
 	goal("(c) <= 3x (a)", v("update.get") / v("update.plain"), 3, "le")
+	goal("(c++) <= 1.1x (c)", v("update.cxx_var") / v("update.get"), 1.1, "le")
 	goal("(b) >= 300x faster than (e)", v("update.map_task") / v("update.cached"), 300, "ge")
 	print ""
 	print "2. BPF-side read, bpf_stats run time per run (ratio to a bare storage lookup and load)"

@@ -14,6 +14,10 @@
 
 #include "bpf/reader.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define TH_EXIT_SKIP	77
 
 #define TH_CHECK(cond, ...) th_check(!!(cond), __FILE__, __LINE__, #cond, __VA_ARGS__)
@@ -111,5 +115,9 @@ void th_capture(void);
 bool th_captured(const char *needle);
 /* How many times @needle was collected; clears them. */
 int th_captured_count(const char *needle);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

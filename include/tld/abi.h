@@ -17,6 +17,13 @@
 
 #define TLD_ABI_VERSION		1
 
+/* The same layout checks from C11 and from C++ (tld.h is for both). */
+#ifdef __cplusplus
+#define TLD_STATIC_ASSERT(cond, msg)	static_assert(cond, msg)
+#else
+#define TLD_STATIC_ASSERT(cond, msg)	_Static_assert(cond, msg)
+#endif
+
 /* ABI v1 is defined for 4 KiB pages; libtld refuses other page sizes. */
 #define TLD_PAGE_SIZE		4096
 #define TLD_NAME_LEN		62
@@ -125,13 +132,13 @@ struct tld_verdict {
 };
 
 #ifndef __bpf__
-_Static_assert(sizeof(struct tld_metadata) == 64, "tld_metadata is 64 bytes");
-_Static_assert(TLD_MAX_KEYS == TLD_PAGE_SIZE / sizeof(struct tld_metadata) - 1,
-	       "as many entries as fit a page after the header");
-_Static_assert(sizeof(struct tld_meta_u) <= TLD_PAGE_SIZE, "tld_meta_u fits a page");
-_Static_assert(sizeof(struct tld_data_u) == TLD_PAGE_SIZE, "tld_data_u is a page");
-_Static_assert(sizeof(struct tld_map_value) == 24, "map value is 24 bytes");
-_Static_assert(sizeof(struct tld_verdict) == 32, "verdict is 32 bytes");
+TLD_STATIC_ASSERT(sizeof(struct tld_metadata) == 64, "tld_metadata is 64 bytes");
+TLD_STATIC_ASSERT(TLD_MAX_KEYS == TLD_PAGE_SIZE / sizeof(struct tld_metadata) - 1,
+		  "as many entries as fit a page after the header");
+TLD_STATIC_ASSERT(sizeof(struct tld_meta_u) <= TLD_PAGE_SIZE, "tld_meta_u fits a page");
+TLD_STATIC_ASSERT(sizeof(struct tld_data_u) == TLD_PAGE_SIZE, "tld_data_u is a page");
+TLD_STATIC_ASSERT(sizeof(struct tld_map_value) == 24, "map value is 24 bytes");
+TLD_STATIC_ASSERT(sizeof(struct tld_verdict) == 32, "verdict is 32 bytes");
 #endif
 
 #endif /* TLD_ABI_H */

@@ -13,9 +13,7 @@
 #ifndef TLD_AGENT_ABI_H
 #define TLD_AGENT_ABI_H
 
-#ifndef __bpf__
-#include <linux/types.h>
-#endif
+#include <tld/abi.h>
 
 #define TLD_AGENT_MAGIC		0x61646c74u	/* "tlda" */
 #define TLD_AGENT_VERSION	1
@@ -156,9 +154,9 @@ struct tld_agent_init_args {
 };
 
 #ifndef __bpf__
-_Static_assert(sizeof(struct tld_agent_rec) == TLD_AGENT_REC_HDR, "record header size");
-_Static_assert(sizeof(struct tld_agent_hdr) + TLD_AGENT_HDR_OFF <= TLD_AGENT_PAGE,
-	       "the header fits its page");
+TLD_STATIC_ASSERT(sizeof(struct tld_agent_rec) == TLD_AGENT_REC_HDR, "record header size");
+TLD_STATIC_ASSERT(sizeof(struct tld_agent_hdr) + TLD_AGENT_HDR_OFF <= TLD_AGENT_PAGE,
+		  "the header fits its page");
 #endif
 
 #endif /* TLD_AGENT_ABI_H */

@@ -129,9 +129,17 @@ int tld_thread_status(void);
  */
 int tld_thread_fini(void);
 
-/* Internal: the calling thread's data area minus one; NULL if unregistered. */
+/*
+ * Internal: the calling thread's data area minus one; NULL if unregistered.
+ * The slow path throws nothing: said to C++, so that a noexcept caller
+ * needs no landing pad around the inlined fast path.
+ */
 extern __thread char *tld__thread_base __attribute__((tls_model("initial-exec")));
+#ifdef __cplusplus
+void *tld__get_data_slow(tld_key_t key) noexcept;
+#else
 void *tld__get_data_slow(tld_key_t key);
+#endif
 
 /*
  * The calling thread's value for @key, registering the thread on first use.
