@@ -34,7 +34,8 @@ BASE_CFLAGS	:= -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -MMD -MP $(CFLAGS)
 LIB_CFLAGS	:= $(BASE_CFLAGS) -fPIC -fvisibility=hidden
 BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -MMD -MP -I$(O) -Iinclude
 LIBBPF		= $(shell pkg-config --libs libbpf)
-CXX_CFLAGS	:= -std=c++17 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -MMD -MP $(CFLAGS)
+CXX_WARN	:= -std=c++17 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude
+CXX_CFLAGS	:= $(CXX_WARN) -MMD -MP $(CFLAGS)
 
 LIB_OBJS	:= $(patsubst src/%.c,$(O)/src/%.o,$(wildcard src/*.c))
 BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(wildcard bpf/*.bpf.c))
@@ -166,7 +167,7 @@ $(O)/test/cxx_noexcept: $(CXX_TEST_DEPS) | $(O)/test
 $(O)/test/cxx_headers.stamp: $(addprefix include/tld/,$(CXX_HEADERS)) | $(O)/test
 	for h in $(CXX_HEADERS); do \
 		for cxx in $(CXX) $(CLANGXX); do \
-			echo "#include <tld/$$h>" | $$cxx $(CXX_CFLAGS) -x c++ -fsyntax-only - || exit 1; \
+			echo "#include <tld/$$h>" | $$cxx $(CXX_WARN) -x c++ -fsyntax-only - || exit 1; \
 		done; \
 	done
 	touch $@
