@@ -4,6 +4,8 @@
 #   make demo       threads publish hints, a BPF consumer shows what it saw
 #   make test       the test suite, against the running kernel and, under
 #                   qemu, Debian's 7.3 (sched_ext) and 6.12 (no UPTR) kernels
+#   make check      build, and the tests against this kernel only: no ASan,
+#                   valgrind, fuzzers or VMs (a couple of minutes, no apt)
 #   make vm-demo    scx_tld, the example sched_ext scheduler, in the 7.3 kernel
 #   make bench      tld against the alternatives, as ratios (bench/results)
 #   make mutate     break the code on purpose; each test must notice
@@ -60,7 +62,7 @@ lib: $(LIBTLD_SO) $(LIBTLD_A)
 deps:
 	@scripts/deps.sh build
 
-.PHONY: all lib deps demo test tests asan-tests fuzzers mutate examples install clean bpffs \
+.PHONY: all lib deps demo test check tests asan-tests fuzzers mutate examples install clean bpffs \
 	vm-tests vm-deps vm-demo bench
 .SECONDARY:
 
@@ -196,6 +198,9 @@ asan-tests:
 
 bpffs:
 	@mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+
+check: tests bpffs
+	@O=$(O) PLAIN_ONLY=1 test/run.sh
 
 test: deps vm-deps
 	@$(MAKE) --no-print-directory tests asan-tests fuzzers vm-tests bpffs
