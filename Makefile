@@ -62,7 +62,7 @@ lib: $(LIBTLD_SO) $(LIBTLD_A)
 deps:
 	@scripts/deps.sh build
 
-.PHONY: all lib deps demo test check tests asan-tests fuzzers mutate examples install clean bpffs \
+.PHONY: all lib deps demo test check tests asan-tests clang-tests fuzzers mutate examples install clean bpffs \
 	vm-tests vm-deps vm-demo bench
 .SECONDARY:
 
@@ -196,6 +196,10 @@ asan-tests:
 	@$(MAKE) --no-print-directory O=$(O)/asan UPSTREAM=$(abspath $(UPSTREAM)) \
 		CFLAGS='$(ASAN_FLAGS)' LDFLAGS=-fsanitize=address tests
 
+# Everything built by clang too, in $(O)/clang: test/run.sh runs its tests.
+clang-tests:
+	@$(MAKE) --no-print-directory O=$(O)/clang CC=$(CLANG) UPSTREAM=$(abspath $(UPSTREAM)) tests
+
 bpffs:
 	@mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 
@@ -203,7 +207,7 @@ check: tests bpffs
 	@O=$(O) PLAIN_ONLY=1 test/run.sh
 
 test: deps vm-deps
-	@$(MAKE) --no-print-directory tests asan-tests fuzzers vm-tests bpffs
+	@$(MAKE) --no-print-directory tests asan-tests clang-tests fuzzers vm-tests bpffs
 	@O=$(O) test/run.sh
 
 # Break the code on purpose and check that the tests notice (minutes).

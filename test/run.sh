@@ -1,10 +1,11 @@
 #!/bin/sh
 # Run the test programs, one line each, then the totals: every program in
 # $O/test (or those named in $TESTS), the same against the ASan build in
-# $O/asan/test, the fuzzers in $O/fuzz, each also over its regression
-# inputs in test/fuzz/corpus/NAME, and $VALGRIND_TESTS under valgrind. A
-# program exits 0 (pass), 77 (skip) or anything else (fail). With
-# PLAIN_ONLY=1, only the first. Then, if built, the VM tests.
+# $O/asan/test and the clang build in $O/clang/test, the fuzzers in
+# $O/fuzz, each also over its regression inputs in test/fuzz/corpus/NAME,
+# and $VALGRIND_TESTS under valgrind. A program exits 0 (pass), 77 (skip)
+# or anything else (fail). With PLAIN_ONLY=1, only the first. Then, if
+# built, the VM tests.
 O=${O:-build}
 # A bpffs of the run's own: the host's may keep others out of its root
 # (some systems mount it 0700, and the unprivileged tests then fail), and
@@ -58,6 +59,9 @@ done
 [ -n "${PLAIN_ONLY:-}" ] && VALGRIND_TESTS=
 for t in $([ -n "${PLAIN_ONLY:-}" ] || programs "$O/asan/test"); do
 	run "asan/$t" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 "$O/asan/test/$t"
+done
+for t in $([ -n "${PLAIN_ONLY:-}" ] || programs "$O/clang/test"); do
+	run "clang/$t" "$O/clang/test/$t"
 done
 # fuzz NAME FUZZER ARGS...: a crash fails (libFuzzer's own exit code, 77,
 # would be a skip) and leaves its input in $O/fuzz, not in the current
