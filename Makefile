@@ -46,7 +46,7 @@ TEST_BPF	:= $(patsubst test/bpf/%.bpf.c,$(O)/test/%.skel.h,$(wildcard test/bpf/*
 TEST_LIBS	:= $(patsubst test/%.c,$(O)/test/%.so,$(wildcard test/lib*.c))
 FUZZERS		:= $(patsubst test/fuzz/%.c,$(O)/fuzz/%,$(wildcard test/fuzz/*_fuzz.c))
 TESTS		:= $(patsubst test/%.c,$(O)/test/%,$(filter-out test/harness%.c test/lib%.c,$(wildcard test/*.c))) \
-		   $(O)/test/cxx $(O)/test/cxx_noexcept $(O)/test/abi
+		   $(O)/test/cxx $(O)/test/cxx_noexcept $(O)/test/abi $(O)/test/manlint
 # Public headers a C++ program may include, compiled by g++ and clang++.
 CXX_HEADERS	:= tld.h abi.h agent.h agent_abi.h cgroup.h loader.h tld.hpp
 EXAMPLES	:= $(patsubst examples/%/,%,$(dir $(wildcard examples/*/Makefile.inc)))
@@ -157,6 +157,10 @@ $(O)/test/balance: test/balance.c examples/balance/balance.c examples/balance/ba
 
 $(O)/test/abi: test/abi.sh test/libtld.abi $(LIBTLD_SO) | $(O)/test
 	sed 's|@ABI_LIST@|$(abspath test/libtld.abi)|' $< > $@
+	chmod +x $@
+
+$(O)/test/manlint: test/manlint.sh $(wildcard man/*) | $(O)/test
+	sed 's|@MAN_DIR@|$(abspath man)|' $< > $@
 	chmod +x $@
 
 # tld.hpp with exceptions (g++) and without (clang++).

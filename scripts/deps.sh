@@ -13,7 +13,7 @@ have() {
 }
 
 build_ready() {
-	have clang-19 llvm-strip-19 bpftool gcc make pkg-config xz &&
+	have clang-19 clang++-19 llvm-strip-19 bpftool gcc g++ make pkg-config xz groff &&
 		pkg-config --atleast-version=1.4 libbpf &&
 		[ -f /usr/include/gelf.h ] && [ -f /usr/include/zlib.h ] &&
 		[ -f /usr/lib/llvm-19/lib/clang/19/lib/linux/libclang_rt.fuzzer-x86_64.a ]
@@ -48,7 +48,8 @@ install() {
 case $purpose in
 build)
 	build_ready && exit 0
-	install clang-19 llvm-19 libclang-rt-19-dev gcc make pkg-config libelf-dev zlib1g-dev xz-utils
+	install clang-19 llvm-19 libclang-rt-19-dev gcc g++ make pkg-config libelf-dev zlib1g-dev \
+		xz-utils groff-base
 	install -t bookworm-backports libbpf-dev bpftool
 	;;
 vm)

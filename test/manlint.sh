@@ -1,0 +1,21 @@
+#!/bin/sh
+# The man pages format without a groff warning (-ww), .so aliases
+# followed. Installed as $O/test/manlint with the pages' directory put in
+# by make.
+set -eu
+man=@MAN_DIR@
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# An alias's ".so man3/NAME.3" is relative to the manual's root.
+mkdir "$tmp/man3" "$tmp/man7"
+cp "$man"/*.3 "$tmp/man3/"
+cp "$man"/*.7 "$tmp/man7/"
+bad=0
+for f in "$tmp"/man3/* "$tmp"/man7/*; do
+	out=$(cd "$tmp" && groff -ww -man -z "$f" 2>&1)
+	if [ -n "$out" ]; then
+		echo "manlint: $(basename "$f"): $out"
+		bad=1
+	fi
+done
+exit $bad
