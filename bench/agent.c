@@ -8,7 +8,6 @@
  * record; fork and exit with the store's hooks attached and without.
  * Makes and removes its own store with the tldtool beside it.
  */
-#include <errno.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
@@ -273,17 +272,13 @@ static void fork_exit(void)
 	bench_report("agent.fork_with", with, BENCH_REPS, "us");
 }
 
-/* A kernel that makes no arena map cannot hold a store: say why, and skip. */
+/* A kernel that makes no arena map cannot hold a store: say so, and skip. */
 static void need_arena(void)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
-	int fd = bpf_map_create(BPF_MAP_TYPE_ARENA, "tld_probe", 0, 0, 1, &o);
-
-	if (fd < 0) {
-		printf("skip agent this kernel makes no arena map (%s)\n", strerror(errno));
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_ARENA, NULL) != 1) {
+		printf("skip agent this kernel makes no arena map\n");
 		exit(0);
 	}
-	close(fd);
 }
 
 int main(void)
