@@ -1,6 +1,7 @@
 #!/bin/sh
 # The man pages format without a groff warning (-ww), .so aliases
-# followed. Installed as $O/test/manlint with the pages' directory put in
+# followed, and every name a page's NAME section documents has a page (an
+# alias, at least), so that `man NAME` finds it. Installed as $O/test/manlint with the pages' directory put in
 # by make.
 set -eu
 man=@MAN_DIR@
@@ -17,5 +18,13 @@ for f in "$tmp"/man3/* "$tmp"/man7/*; do
 		echo "manlint: $(basename "$f"): $out"
 		bad=1
 	fi
+done
+for f in "$man"/*.[378]; do
+	names=$(sed -n '/^\.SH NAME/{n;p;}' "$f" | sed 's/ \\-.*//; s/,/ /g')
+	for n in $names; do
+		ls "$man/$n".[378] >/dev/null 2>&1 && continue
+		echo "manlint: $(basename "$f") documents $n, which has no page"
+		bad=1
+	done
 done
 exit $bad
