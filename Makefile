@@ -308,7 +308,7 @@ install: lib $(TLDTOOL)
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/tld \
 		$(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(MANDIR)/man8
-	install -m 644 include/tld/*.h $(DESTDIR)$(INCLUDEDIR)/tld/
+	install -m 644 include/tld/*.h include/tld/*.hpp $(DESTDIR)$(INCLUDEDIR)/tld/
 	install -m 644 $(LIBTLD_A) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(LIBTLD_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf libtld.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libtld.so.$(SOVERSION)
