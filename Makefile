@@ -46,7 +46,8 @@ TEST_BPF	:= $(patsubst test/bpf/%.bpf.c,$(O)/test/%.skel.h,$(wildcard test/bpf/*
 TEST_LIBS	:= $(patsubst test/%.c,$(O)/test/%.so,$(wildcard test/lib*.c))
 FUZZERS		:= $(patsubst test/fuzz/%.c,$(O)/fuzz/%,$(wildcard test/fuzz/*_fuzz.c))
 TESTS		:= $(patsubst test/%.c,$(O)/test/%,$(filter-out test/harness%.c test/lib%.c,$(wildcard test/*.c))) \
-		   $(O)/test/cxx $(O)/test/cxx_noexcept $(O)/test/abi $(O)/test/manlint
+		   $(O)/test/cxx $(O)/test/cxx_noexcept $(O)/test/abi $(O)/test/manlint \
+		   $(O)/test/downstream
 # Public headers a C++ program may include, compiled by g++ and clang++.
 CXX_HEADERS	:= tld.h abi.h agent.h agent_abi.h cgroup.h loader.h tld.hpp
 EXAMPLES	:= $(patsubst examples/%/,%,$(dir $(wildcard examples/*/Makefile.inc)))
@@ -161,6 +162,10 @@ $(O)/test/abi: test/abi.sh test/libtld.abi $(LIBTLD_SO) | $(O)/test
 
 $(O)/test/manlint: test/manlint.sh $(wildcard man/*) | $(O)/test
 	sed 's|@MAN_DIR@|$(abspath man)|' $< > $@
+	chmod +x $@
+
+$(O)/test/downstream: test/downstream.sh $(wildcard test/downstream/*) | $(O)/test
+	sed 's|@SRC@|$(CURDIR)|' $< > $@
 	chmod +x $@
 
 # tld.hpp with exceptions (g++) and without (clang++).
