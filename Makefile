@@ -42,7 +42,8 @@ CXX_CFLAGS	:= $(CXX_WARN) -MMD -MP $(CFLAGS)
 LIB_OBJS	:= $(patsubst src/%.c,$(O)/src/%.o,$(wildcard src/*.c))
 BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(wildcard bpf/*.bpf.c))
 TOOL_OBJS	:= $(patsubst tools/%.c,$(O)/tools/%.o,$(wildcard tools/*.c))
-TEST_BPF	:= $(patsubst test/bpf/%.bpf.c,$(O)/test/%.skel.h,$(wildcard test/bpf/*.bpf.c))
+TEST_BPF	:= $(patsubst test/bpf/%.bpf.c,$(O)/test/%.skel.h,$(wildcard test/bpf/*.bpf.c)) \
+		   $(O)/test/compat_scx.skel.h
 TEST_LIBS	:= $(patsubst test/%.c,$(O)/test/%.so,$(wildcard test/lib*.c))
 FUZZERS		:= $(patsubst test/fuzz/%.c,$(O)/fuzz/%,$(wildcard test/fuzz/*_fuzz.c))
 TESTS		:= $(patsubst test/%.c,$(O)/test/%,$(filter-out test/harness%.c test/lib%.c,$(wildcard test/*.c))) \
@@ -128,6 +129,10 @@ TEST_BPF_CFLAGS	:= $(BPF_CFLAGS) -Wsign-compare -Werror -Itest/bpf/shim -isystem
 
 $(O)/test/%.bpf.o: test/bpf/%.bpf.c $(BPF_HEADERS) $(UPSTREAM)/task_local_data.bpf.h | $(O)/test
 	$(CLANG) $(TEST_BPF_CFLAGS) -c $< -o $@
+
+# The compat reader again, on the layout of scx's copy of the header.
+$(O)/test/compat_scx.bpf.o: test/bpf/compat.bpf.c test/bpf/shim/scx_tld.bpf.h $(BPF_HEADERS) | $(O)/test
+	$(CLANG) $(TEST_BPF_CFLAGS) -DTH_SCX_LAYOUT -c $< -o $@
 
 $(O)/test/%.skel.h: $(O)/test/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@

@@ -80,20 +80,24 @@ void tld__leave(void)
 	__atomic_sub_fetch(&tld_users, 1, __ATOMIC_RELEASE);
 }
 
-/* Nonzero and different for every process image, even without ASLR. */
+/*
+ * Different for every process image, even without ASLR: TLD_COOKIE() of 32
+ * random bits, so that readers of scx's layout find the data area's start
+ * in the page's first u64 (tld/abi.h).
+ */
 __u64 tld__proc_cookie(void)
 {
 	struct timespec ts;
-	__u64 c = 0;
+	__u32 r;
 
 	if (tld__proc.cookie)
 		return tld__proc.cookie;
-	if (getrandom(&c, sizeof(c), GRND_NONBLOCK) != sizeof(c)) {
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r)) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		c = (__u64)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^
-		    (__u64)ts.tv_sec << 32 ^ (__u64)getpid();
+		r = (__u32)(((__u64)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^
+			     (__u64)ts.tv_sec << 32 ^ (__u64)getpid()) >> 32);
 	}
-	tld__proc.cookie = c ? c : 1;
+	tld__proc.cookie = TLD_COOKIE(r);
 	return tld__proc.cookie;
 }
 

@@ -151,6 +151,9 @@ mutate security bpf/tld_guard.bpf.c \
 mutate security bpf/tld_guard.bpf.c \
 	'__sync_fetch_and_add(&s->mismatched, 1);' \
 	'(void)s;'
+mutate compat src/proc.c \
+	'tld__proc.cookie = TLD_COOKIE(r);' \
+	'tld__proc.cookie = (__u64)r << 32 | r | 1;'
 mutate seqcount include/tld/tld.bpf.h \
 	'if (i >= seen && sz >= size &&' \
 	'if (i >= seen && sz >= 1 &&'

@@ -30,6 +30,12 @@
 #define TLD_KEY_ALIGN		8
 /* Header bytes before the data area: tld_data_u.unused, the cookie. */
 #define TLD_DATA_HDR		8
+/*
+ * A process image's cookie: random in its high half, the data area's
+ * start in its low half, because scx's copy of the upstream header reads
+ * the page's first u64 as that start (into an int: the low half).
+ */
+#define TLD_COOKIE(random32)	((__u64)(random32) << 32 | TLD_DATA_HDR)
 #define TLD_DATA_MAX		(TLD_PAGE_SIZE - TLD_DATA_HDR)
 /* One meta page holds a 4-byte header and 64-byte entries. */
 #define TLD_MAX_KEYS		63
@@ -65,10 +71,11 @@ struct tld_meta_u {
 };
 
 /*
- * A thread's data page. Upstream calls the header "unused"; tld stores the
- * process image's cookie there so that readers can tell a cached offset
- * from a previous image (after exec) from a current one. Zero means "no
- * cookie".
+ * A thread's data page. The kernel's header calls the first u64 "unused",
+ * scx's copy calls it "start" (the data area's offset); tld stores the
+ * process image's cookie there, TLD_COOKIE(), which is both: readers can
+ * tell a cached offset from a previous image (after exec) from a current
+ * one, and readers of scx's layout find the start. Zero means "no cookie".
  */
 struct tld_data_u {
 	__u64 unused;

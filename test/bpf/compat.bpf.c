@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * A reader written against the kernel selftests' task_local_data.bpf.h,
- * the header sched_ext schedulers copy, extracted at build time. It knows
- * nothing of tld: it reuses the pinned map and must read libtld's values.
+ * extracted at build time, or, built with TH_SCX_LAYOUT (compat_scx),
+ * against the layout of scx's copy (shim/scx_tld.bpf.h). It knows nothing
+ * of tld: it reuses the pinned map and must read libtld's values.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#ifdef TH_SCX_LAYOUT
+#include "scx_tld.bpf.h"
+#else
 #include "upstream_tld.bpf.h"
+#endif
 
 #include "reader.h"
 
