@@ -9,7 +9,8 @@
 #   make vm-demo    scx_tld, the example sched_ext scheduler, in the 7.3 kernel
 #   make bench      tld against the alternatives, as ratios (bench/results)
 #   make mutate     break the code on purpose; each test must notice
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (install-lib: the library alone)
+#   make deb        Debian packages in build/deb
 #
 # `demo` and `test` install the toolchain first (scripts/deps.sh), as root.
 
@@ -32,7 +33,7 @@ CFLAGS		?= -O2 -g
 LDFLAGS		?=
 ASAN_FLAGS	:= -O1 -g -fsanitize=address -fno-omit-frame-pointer
 WARN		:= -Wall -Wextra -Wno-missing-field-initializers
-BASE_CFLAGS	:= -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -MMD -MP $(CFLAGS)
+BASE_CFLAGS	:= -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -MMD -MP $(CPPFLAGS) $(CFLAGS)
 LIB_CFLAGS	:= $(BASE_CFLAGS) -fPIC -fvisibility=hidden
 BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -MMD -MP -I$(O) -Iinclude
 LIBBPF		= $(shell pkg-config --libs libbpf)
@@ -64,7 +65,7 @@ lib: $(LIBTLD_SO) $(LIBTLD_A)
 deps:
 	@scripts/deps.sh build
 
-.PHONY: all lib deps demo test check tests asan-tests clang-tests fuzzers mutate examples install clean bpffs \
+.PHONY: all lib deps demo test check install-lib deb tests asan-tests clang-tests fuzzers mutate examples install clean bpffs \
 	vm-tests vm-deps vm-demo bench
 .SECONDARY:
 
@@ -227,7 +228,7 @@ check: tests bpffs
 	@O=$(O) PLAIN_ONLY=1 test/run.sh
 
 test: deps vm-deps
-	@$(MAKE) --no-print-directory tests asan-tests clang-tests fuzzers vm-tests bpffs
+	@$(MAKE) --no-print-directory tests asan-tests clang-tests fuzzers vm-tests bpffs deb
 	@O=$(O) test/run.sh
 
 # Break the code on purpose and check that the tests notice (minutes).
@@ -316,10 +317,15 @@ bench: deps
 
 # ---- install ------------------------------------------------------------
 
-install: lib $(TLDTOOL)
+# Debian packages (libtld0, libtld-dev, tldtool) in $(O)/deb, lintian-clean.
+deb: deps
+	@scripts/deps.sh deb
+	@scripts/deb.sh build $(O)/deb
+
+# The library alone needs only a C compiler: no clang, bpftool or vmlinux.h.
+install-lib: lib
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/tld \
-		$(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 \
-		$(DESTDIR)$(MANDIR)/man8
+		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
 	install -m 644 include/tld/*.h include/tld/*.hpp $(DESTDIR)$(INCLUDEDIR)/tld/
 	install -m 644 $(LIBTLD_A) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(LIBTLD_SO) $(DESTDIR)$(LIBDIR)/
@@ -327,9 +333,12 @@ install: lib $(TLDTOOL)
 	ln -sf libtld.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libtld.so
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
 		libtld.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libtld.pc
-	install -m 755 $(TLDTOOL) $(DESTDIR)$(SBINDIR)/
 	install -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
+
+install: install-lib $(TLDTOOL)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(TLDTOOL) $(DESTDIR)$(SBINDIR)/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install what tld needs on Debian 12, for a purpose: build (the default),
-# vm (the sched_ext VM tests) or bench. Needs root only when something is
-# missing; otherwise it does nothing.
+# vm (the sched_ext VM tests), bench, or deb (make deb). Needs root only
+# when something is missing; otherwise it does nothing.
 set -eu
 here=$(dirname "$0")
 purpose=${1:-build}
@@ -60,8 +60,12 @@ bench)
 	have gnuplot && exit 0
 	install gnuplot-nox
 	;;
+deb)
+	have dpkg-buildpackage dh lintian && exit 0
+	install dpkg-dev debhelper lintian
+	;;
 *)
-	echo "usage: deps.sh [build|vm|bench]" >&2
+	echo "usage: deps.sh [build|vm|bench|deb]" >&2
 	exit 2
 	;;
 esac

@@ -85,6 +85,10 @@ for t in $VALGRIND_TESTS; do
 		--leak-check=full --errors-for-leak-kinds=definite,indirect \
 		--show-leak-kinds=definite,indirect "$O/test/$t"
 done
+# The Debian packages, if make deb built them: installed, checked, removed.
+if [ -z "${PLAIN_ONLY:-}" ] && [ -z "${TESTS:-}" ] && ls "$O"/deb/*.deb >/dev/null 2>&1; then
+	run deb/install "$here/../scripts/deb.sh" check "$O/deb"
+fi
 # In Debian's kernels under qemu (test/vm): the suite (where UPTR and arena
 # maps must work, so no test skips for want of them), scx_tld, and the
 # balancer under scx_tld on two CPUs in 7.3, and what a kernel without
