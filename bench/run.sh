@@ -12,6 +12,9 @@ trap 'rm -f "$raw"' EXIT
 mkdir -p "$results"
 
 dir=/sys/fs/bpf/tld-bench
+# Group 7 first: it needs a machine where no tld guard is attached yet.
+echo "bench: switch" >&2
+"$O/bench/switch" >>"$raw" || echo "bench: switch failed" >&2
 "$O/tldtool" --path "$dir/tld_data_map" map create >/dev/null
 export TLD_MAP_PATH=$dir/tld_data_map
 for b in update update_cxx upstream bpfread register keys memory agent; do
@@ -105,6 +108,18 @@ END {
 		goal("scan >= 500x faster than lookup_elem", v("agent.scan_elem") / v("agent.scan"), 500, "ge")
 		goal("BPF record lookup <= 1.2x bare", v("agent.bpf_record") / v("agent.bpf_bare"), 1.2, "le")
 		goal("fork + exit with the store <= 1.1x", v("agent.fork_with") / v("agent.fork_without"), 1.1, "le")
+	}
+	print ""
+	print "7. What a tld map costs every task, tld's or not (its guard and exec programs)"
+	if ("switch" in skip) {
+		printf "  not run: %s\n", skip["switch"]
+	} else {
+		row("pipe round trip, 2 threads on 1 CPU, no map", "switch.pingpong_without", "switch.pingpong_without")
+		row("... with a map's guard attached", "switch.pingpong_with", "switch.pingpong_without")
+		row("posix_spawn + wait of /bin/true, no map", "switch.spawn_without", "switch.spawn_without")
+		row("... with a map's exec program attached", "switch.spawn_with", "switch.spawn_without")
+		goal("context switch with the guard <= 1.05x", v("switch.pingpong_with") / v("switch.pingpong_without"), 1.05, "le")
+		goal("exec with the map <= 1.05x", v("switch.spawn_with") / v("switch.spawn_without"), 1.05, "le")
 	}
 	if (missing != "")
 		print "bench: no result for" missing
