@@ -16,11 +16,9 @@ build() {
 		xargs -0 cp --parents -t "$tmp/tld")
 	(cd "$tmp/tld" && dpkg-buildpackage -us -uc -b >"$tmp/build.log" 2>&1) ||
 		{ tail -n 40 "$tmp/build.log"; exit 1; }
-	rm -f "$out"/*.deb
-	rm -f "$out"/*.changes "$out"/*.buildinfo
+	rm -f "$out"/*.deb "$out"/*.changes "$out"/*.buildinfo
 	mv "$tmp"/*.deb "$tmp"/*.changes "$tmp"/*.buildinfo "$out/"
-	lintian --fail-on error \
-		"$out"/*.changes
+	lintian --fail-on error "$out"/*.changes
 	ls "$out"/*.deb
 }
 
