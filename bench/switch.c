@@ -59,8 +59,8 @@ static void map(const char *verb)
 {
 	char cmd[PATH_MAX + 128];
 
-	snprintf(cmd, sizeof(cmd), "%s --path /sys/fs/bpf/tld-bench-switch/tld_data_map map %s >/dev/null",
-		 tldtool, verb);
+	snprintf(cmd, sizeof(cmd), "%s --path /sys/fs/bpf/tld-bench-switch/tld_data_map map %s%s >/dev/null",
+		 tldtool, verb, strcmp(verb, "create") ? "" : " --mode 0600");
 	if (system(cmd)) {
 		fprintf(stderr, "switch: %s failed\n", cmd);
 		exit(1);
