@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Group 2: BPF run time per read, from kernel.bpf_stats (run_time_ns over
- * run_cnt), each program on a uprobe of its own trigger function, called
- * the same number of times. This thread has 63 keys; its hint is the
+ * Group 2: BPF run time, from kernel.bpf_stats (run_time_ns over run_cnt),
+ * each program on a uprobe of its own trigger function, called the same
+ * number of times. Per run: one read, with the program's entry and
+ * bpf_stats' clock reads in it. Per read: READS reads in a run, less an
+ * empty loop's run, over READS. This thread has 63 keys; its hint is the
  * first.
  */
 #include <bpf/bpf.h>
@@ -10,6 +12,7 @@
 #include <tld/loader.h>
 
 #include "stats.h"
+#include "bpf/read.h"
 #include "read.skel.h"
 #include "read_upstream.skel.h"
 
@@ -29,6 +32,11 @@ TRIGGER(tld)
 TRIGGER(hash)
 TRIGGER(uncached)
 TRIGGER(upstream)
+TRIGGER(empty)
+TRIGGER(bare_n)
+TRIGGER(tld_n)
+TRIGGER(hash_n)
+TRIGGER(upstream_n)
 
 struct subject {
 	const char *name;
@@ -70,25 +78,35 @@ static double measure(struct subject *s)
 	return cnt1 > cnt0 ? (double)(ns1 - ns0) / (cnt1 - cnt0) : -1;
 }
 
+#define SUBJECT(name, skel, prog)						\
+	{ name, "bench_trigger_" #prog, (skel)->progs.read_##prog, bench_trigger_##prog }
+
 static void run_all(struct read_bpf *rd, struct read_upstream_bpf *up)
 {
 	struct subject subjects[] = {
-		{ "read.bare", "bench_trigger_bare", rd->progs.read_bare, bench_trigger_bare },
-		{ "read.tld", "bench_trigger_tld", rd->progs.read_tld, bench_trigger_tld },
-		{ "read.upstream", "bench_trigger_upstream", up->progs.read_upstream,
-		  bench_trigger_upstream },
-		{ "read.hash", "bench_trigger_hash", rd->progs.read_hash, bench_trigger_hash },
-		{ "read.uncached", "bench_trigger_uncached", rd->progs.read_uncached,
-		  bench_trigger_uncached },
+		SUBJECT("read.bare", rd, bare),
+		SUBJECT("read.tld", rd, tld),
+		SUBJECT("read.upstream", up, upstream),
+		SUBJECT("read.hash", rd, hash),
+		SUBJECT("read.uncached", rd, uncached),
+		/* READS reads a run; the empty loop first, the others less it. */
+		SUBJECT("read.empty", rd, empty),
+		SUBJECT("read.bare_per_read", rd, bare_n),
+		SUBJECT("read.tld_per_read", rd, tld_n),
+		SUBJECT("read.upstream_per_read", up, upstream_n),
+		SUBJECT("read.hash_per_read", rd, hash_n),
 	};
-	const int n = sizeof(subjects) / sizeof(subjects[0]);
+	const int n = sizeof(subjects) / sizeof(subjects[0]), empty = 5;
 	int i, r;
 
 	for (i = 0; i < n; i++)
 		attach(subjects[i].prog, subjects[i].func);
 	for (r = 0; r < BENCH_REPS; r++)
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			subjects[i].ns[r] = measure(&subjects[i]);
+			if (i > empty)
+				subjects[i].ns[r] = (subjects[i].ns[r] - subjects[empty].ns[r]) / READS;
+		}
 	for (i = 0; i < n; i++)
 		bench_report(subjects[i].name, subjects[i].ns, BENCH_REPS, "ns");
 }

@@ -63,13 +63,19 @@ END {
 	goal("(c++) <= 1.1x (c)", v("update.cxx_var") / v("update.get"), 1.1, "le")
 	goal("(b) >= 300x faster than (e)", v("update.map_task") / v("update.cached"), 300, "ge")
 	print ""
-	print "2. BPF-side read, bpf_stats run time per run (ratio to a bare storage lookup and load)"
+	print "2. BPF-side read, bpf_stats run time per run, then per read (ratio to a bare storage lookup and load)"
 	row("bare bpf_task_storage_get + load", "read.bare", "read.bare")
 	row("tld.bpf.h, cached key", "read.tld", "read.bare")
 	row("upstream task_local_data.bpf.h", "read.upstream", "read.bare")
 	row("hash map by tid", "read.hash", "read.bare")
 	row("tld.bpf.h, first lookup, 63 keys", "read.uncached", "read.bare")
-	goal("tld cached read <= 1.2x bare", v("read.tld") / v("read.bare"), 1.2, "le")
+	print "   per read (64 reads a run, less an empty loop of 64 turns; ratio to bare)"
+	row("the empty loop, per run (subtracted)", "read.empty", "")
+	row("bare bpf_task_storage_get + load", "read.bare_per_read", "read.bare_per_read")
+	row("tld.bpf.h, cached key", "read.tld_per_read", "read.bare_per_read")
+	row("upstream task_local_data.bpf.h", "read.upstream_per_read", "read.bare_per_read")
+	row("hash map by tid", "read.hash_per_read", "read.bare_per_read")
+	goal("tld cached read <= 1.2x bare, per read", v("read.tld_per_read") / v("read.bare_per_read"), 1.2, "le")
 	print ""
 	print "3. Registration"
 	row("first tld_get_data in a thread, median", "register.first_use", "")

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Group 2: one read of the calling thread's hint, four ways, each its own
- * program on its own uprobe so that kernel.bpf_stats times it alone.
+ * Group 2: reads of the calling thread's hint, four ways, each its own
+ * program on its own uprobe so that kernel.bpf_stats times it alone
+ * (read.h: once and READS times a run).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <tld/tld.bpf.h>
+
+#include "read.h"
 
 struct tld_keys {
 	tld_key_t hint;
@@ -22,49 +25,48 @@ struct {
 
 __u64 sum;
 
-/* The floor: the storage lookup and a load at an offset known in advance. */
 SEC("uprobe")
-int BPF_UPROBE(read_bare)
+int BPF_UPROBE(read_empty)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct tld_map_value *v = bpf_task_storage_get(&tld_data_map, task, 0, 0);
-	__u32 off;
+	int i;
 
-	if (!v || !v->data)
-		return 0;
-	off = v->start;
-	if (off > TLD_PAGE_SIZE - 8)
-		return 0;
-	sum += *(__u64 *)((void *)v->data + off);
+	bpf_for(i, 0, READS)
+		sum += i;
 	return 0;
 }
 
+/* The floor: the storage lookup and a load at an offset known in advance. */
+READ_PROGS(read_bare, {
+	struct tld_map_value *m = bpf_task_storage_get(&tld_data_map, task, 0, 0);
+	__u32 off;
+
+	if (m && m->data) {
+		off = m->start;
+		if (off <= TLD_PAGE_SIZE - 8)
+			v = *(__u64 *)((void *)m->data + off);
+	}
+})
+
 /* tld.bpf.h with the key's offset cached, as after a task's first read. */
-SEC("uprobe")
-int BPF_UPROBE(read_tld)
-{
+READ_PROGS(read_tld, {
 	struct tld_object obj;
 	__u64 *p;
 
-	if (tld_object_init(bpf_get_current_task_btf(), &obj))
-		return 0;
-	p = tld_get_data(&obj, hint, "bench.hint", 8);
-	if (p)
-		sum += *p;
-	return 0;
-}
+	if (!tld_object_init(task, &obj)) {
+		p = tld_get_data(&obj, hint, "bench.hint", 8);
+		if (p)
+			v = *p;
+	}
+})
 
 /* The status quo: a hash map keyed by tid. */
-SEC("uprobe")
-int BPF_UPROBE(read_hash)
-{
-	__u32 tid = bpf_get_current_pid_tgid();
+READ_PROGS(read_hash, {
+	__u32 tid = task->pid;
 	__u64 *p = bpf_map_lookup_elem(&hints_by_pid, &tid);
 
 	if (p)
-		sum += *p;
-	return 0;
-}
+		v = *p;
+})
 
 /* A task's first read of the last of 63 keys: the cache dropped each time. */
 SEC("uprobe")

@@ -6,24 +6,24 @@
 
 #include "upstream_tld.bpf.h"
 
+#include "read.h"
+
 struct tld_keys {
 	tld_key_t hint;
 };
 
 __u64 sum;
 
-SEC("uprobe")
-int BPF_UPROBE(read_upstream)
-{
-	struct tld_object obj;
+/* Zeroed: in a loop the verifier also walks the header's retry loop unrun. */
+READ_PROGS(read_upstream, {
+	struct tld_object obj = {};
 	__u64 *p;
 
-	if (tld_object_init(bpf_get_current_task_btf(), &obj))
-		return 0;
-	p = tld_get_data(&obj, hint, "bench.hint", 8);
-	if (p)
-		sum += *p;
-	return 0;
-}
+	if (!tld_object_init(task, &obj)) {
+		p = tld_get_data(&obj, hint, "bench.hint", 8);
+		if (p)
+			v = *p;
+	}
+})
 
 char LICENSE[] SEC("license") = "GPL";
