@@ -1,9 +1,9 @@
 #!/bin/sh
-# Downstream use: `make install` into a temporary DESTDIR, then a program
-# and a BPF object built out of tree with nothing but pkg-config's flags,
-# the installed headers and this kernel's BTF, run against the kernel
-# (test/downstream/). Installed as $O/test/downstream, with the source
-# tree's path put in by make.
+# Downstream use: `make install-lib` needs no BPF toolchain; `make install`
+# into a temporary DESTDIR, then a program and a BPF object built out of
+# tree with nothing but pkg-config's flags, the installed headers and this
+# kernel's BTF, run against the kernel (test/downstream/). Installed as
+# $O/test/downstream, with the source tree's path put in by make.
 set -eu
 src=@SRC@
 build=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +14,11 @@ fi
 tmp=$(mktemp -d)
 map=/sys/fs/bpf/tld-test/downstream-$$/tld_data_map
 trap '"$tmp/root/usr/sbin/tldtool" --path "$map" map remove >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+# The library alone installs with a C compiler: no clang, bpftool or vmlinux.h.
+if make -n -C "$src" O="$tmp/lib" DESTDIR="$tmp/lib" install-lib | grep -E 'clang|bpftool|vmlinux'; then
+	echo "downstream: make install-lib would run the BPF toolchain"
+	exit 1
+fi
 make -s -C "$src" O="$build" DESTDIR="$tmp/root" PREFIX=/usr install >/dev/null
 export PKG_CONFIG_SYSROOT_DIR="$tmp/root" PKG_CONFIG_PATH="$tmp/root/usr/lib/pkgconfig"
 cflags=$(pkg-config --cflags libtld)
