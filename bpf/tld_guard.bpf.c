@@ -101,6 +101,41 @@ static void vouch(struct task_struct *cur, struct task_struct *target, __u32 op,
 	}
 }
 
+/* @t's tid as pid namespace level @level numbers it. */
+static __u32 tid_at(struct task_struct *t, __u32 level)
+{
+	struct pid *pid = BPF_CORE_READ(t, thread_pid);
+	struct upid up = {};
+
+	if (level > BPF_CORE_READ(pid, level))
+		return 0;
+	bpf_core_read(&up, sizeof(up), &pid->numbers[level]);
+	return up.nr;
+}
+
+/*
+ * The thread of @cur's process that @cur's pid namespace, at @level, calls
+ * @tid: a vouch from inside a pid namespace names its thread as that
+ * namespace sees it (gettid()), and bpf_task_from_pid() would find the
+ * initial namespace's task of that number. Only the caller's own process
+ * is searched: the one it may vouch for unprivileged, and, privileged,
+ * the only one a container's number can be trusted to mean.
+ */
+static struct task_struct *own_thread(struct task_struct *cur, __u32 tid, __u32 level)
+{
+	struct task_struct *t, *found = NULL;
+
+	if (tid_at(cur, level) == tid)
+		return cur;
+	bpf_for_each(task, t, cur, BPF_TASK_ITER_PROC_THREADS) {
+		if (tid_at(t, level) == tid) {
+			found = t;
+			break;
+		}
+	}
+	return found;
+}
+
 /* prctl(PR_SET_NAME, name, TLD_VOUCH(op), cookie, tid): see tld/abi.h. */
 SEC("tp_btf/task_rename")
 int BPF_PROG(tld_guard_vouch, struct task_struct *task, const char *comm)
@@ -108,6 +143,7 @@ int BPF_PROG(tld_guard_vouch, struct task_struct *task, const char *comm)
 	struct task_struct *cur = bpf_get_current_task_btf(), *target;
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(cur);
 	struct tld_guard_state *s = state();
+	__u32 tid, level;
 	__u64 arg3;
 
 	if (!s || BPF_CORE_READ(regs, orig_ax) != NR_PRCTL ||
@@ -116,11 +152,21 @@ int BPF_PROG(tld_guard_vouch, struct task_struct *task, const char *comm)
 	arg3 = BPF_CORE_READ(regs, dx);
 	if (arg3 >> 32 != TLD_VOUCH_MAGIC)
 		return 0;
-	target = bpf_task_from_pid(BPF_CORE_READ(regs, r8));
-	if (!target)
+	tid = BPF_CORE_READ(regs, r8);
+	level = BPF_CORE_READ(cur, thread_pid, level);
+	if (!level) {
+		target = bpf_task_from_pid(tid);
+		if (!target)
+			return 0;
+		vouch(cur, target, (__u32)arg3, BPF_CORE_READ(regs, r10), s);
+		bpf_task_release(target);
 		return 0;
-	vouch(cur, target, (__u32)arg3, BPF_CORE_READ(regs, r10), s);
-	bpf_task_release(target);
+	}
+	target = own_thread(cur, tid, level);
+	if (target)
+		vouch(cur, target, (__u32)arg3, BPF_CORE_READ(regs, r10), s);
+	else
+		__sync_fetch_and_add(&s->refused, 1);
 	return 0;
 }
 

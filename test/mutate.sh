@@ -151,6 +151,9 @@ mutate security bpf/tld_guard.bpf.c \
 mutate security bpf/tld_guard.bpf.c \
 	'__sync_fetch_and_add(&s->mismatched, 1);' \
 	'(void)s;'
+mutate container bpf/tld_guard.bpf.c \
+	'	if (!level) {' \
+	'	if (1) {'
 mutate compat src/proc.c \
 	'tld__proc.cookie = TLD_COOKIE(r);' \
 	'tld__proc.cookie = (__u64)r << 32 | r | 1;'
