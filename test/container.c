@@ -123,6 +123,14 @@ static void one(struct reader_bpf *reader, const char *flags)
 	TH_CHECK(WIFEXITED(st) && !WEXITSTATUS(st), "unshare %s: child status %x", flags, st);
 }
 
+static bool can_unshare(const char *flags)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "unshare %s true 2>/dev/null", flags);
+	return system(cmd) == 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const flags[] = {
@@ -130,15 +138,24 @@ int main(int argc, char **argv)
 		"--user --map-root-user --pid --fork --mount",
 	};
 	struct reader_bpf *reader;
+	unsigned int i, tested = 0;
 	struct th_map map;
-	unsigned int i;
 
 	if (argc == 2 && !strcmp(argv[1], "child"))
 		return child();
 	th_map_create(&map, "");
 	reader = th_reader_load();
-	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		if (!can_unshare(flags[i])) {
+			/* The VM suite runs chrooted: no user namespaces there. */
+			printf("unshare %s: refused here, not tested\n", flags[i]);
+			continue;
+		}
 		one(reader, flags[i]);
+		tested++;
+	}
+	if (!tested)
+		th_skip("unshare is refused here");
 	th_reader_destroy(reader);
 	th_map_remove(&map);
 	th_done();
