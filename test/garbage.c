@@ -15,6 +15,7 @@
  * Checked to fail (make mutate): dropping the "sz >= size" test in
  * __tld_fetch_key() makes crafted and random cases disagree with the
  * model. Out-of-page reads cannot be mutated in: the verifier rejects them.
+ * Last, tldtool reads hostile pages (tldtool_reads()).
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -203,6 +204,36 @@ static void racing_reads(void)
 	pthread_join(t, NULL);
 }
 
+/*
+ * tldtool reads the same pages as root: a 4,096-byte printable key from
+ * offset 0 and a name that forges a row and hides the terminal's text. It
+ * must neither fault (the ASan build checks its reads and writes) nor
+ * print a control byte.
+ */
+static void tldtool_reads(void)
+{
+	static const char *const cmds[] = { "-j show %d", "show %d", "keys %d" };
+	static const char name[] = "x=1\n  1  systemd  prio=99\033[8m";
+	struct tld_map_value v = { .data = data, .meta = meta, .start = 0 };
+	char cmd[64], out[32768];
+	unsigned int i;
+	int st;
+
+	memset(meta, 0, TLD_PAGE_SIZE);
+	memcpy(meta->metadata[0].name, name, sizeof(name));
+	meta->metadata[0].size = TLD_PAGE_SIZE;
+	meta->cnt = 1;
+	memset(data, 'A', TLD_PAGE_SIZE);
+	attach(&v);
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		snprintf(cmd, sizeof(cmd), cmds[i], getpid());
+		st = th_tldtool(cmd, out, sizeof(out));
+		TH_CHECK(st == 0, "tldtool %s on hostile pages: status %d: %.200s", cmd, st, out);
+		TH_CHECK(!strchr(out, '\033') && !strstr(out, "\n  1  systemd"),
+			 "tldtool %s printed a control byte or a forged row: %.300s", cmd, out);
+	}
+}
+
 int main(void)
 {
 	unsigned int start;
@@ -228,6 +259,7 @@ int main(void)
 		probe(start, "random");
 	}
 	racing_reads();
+	tldtool_reads();
 
 	th_reader_destroy(reader);
 	th_map_remove(&map);

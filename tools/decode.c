@@ -180,7 +180,7 @@ void value_json(struct json *j, const char *name, const struct value_type *t, co
 	unsigned int i;
 
 	if (t->kind == VALUE_STR) {
-		for (i = 0; i < size && p[i]; i++)
+		for (i = 0; i < size && i < sizeof(str) - 1 && p[i]; i++)
 			str[i] = p[i];
 		str[i] = '\0';
 		json_str(j, name, str);
@@ -204,4 +204,42 @@ const char *value_kind_name(const struct value_type *t)
 	};
 
 	return names[t->kind];
+}
+
+/*
+ * The keys a record's meta page publishes, whatever it holds. A key's
+ * value is shown only if it lies in the data area: the start must not put
+ * it in the page's header (a hostile start of 0 made a 4,096-byte value).
+ */
+int record_keys(const struct tld_record *r, struct key_view *keys)
+{
+	unsigned int cnt = r->meta.cnt < TLD_MAX_KEYS ? r->meta.cnt : TLD_MAX_KEYS;
+	unsigned int start = r->head.start, i, off = 0;
+
+	for (i = 0; i < cnt && off <= TLD_DATA_MAX; i++) {
+		memcpy(keys[i].name, r->meta.metadata[i].name, TLD_NAME_LEN);
+		keys[i].name[TLD_NAME_LEN] = '\0';
+		keys[i].size = r->meta.metadata[i].size;
+		keys[i].at = start + off;
+		keys[i].in_page = start >= TLD_DATA_HDR && keys[i].size <= TLD_DATA_MAX &&
+				  keys[i].at + keys[i].size <= TLD_PAGE_SIZE;
+		off += TLD_ROUND_KEY(keys[i].size);
+	}
+	return i;
+}
+
+/* Names and comms are the writer's bytes: a newline would forge a row. */
+void text_print(FILE *out, const char *s, size_t max, int width)
+{
+	const char *end = s + max;
+	int n = 0;
+
+	for (; s < end && *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '\\')
+			n += fprintf(out, "\\x%02x", (unsigned char)*s);
+		else
+			n += fputc(*s, out) != EOF;
+	}
+	for (; n < width; n++)
+		fputc(' ', out);
 }

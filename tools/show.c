@@ -12,31 +12,6 @@
 
 #include "tldtool.h"
 
-/* One key of a record, located by the ABI's lookup rule. */
-struct key_view {
-	char name[TLD_NAME_LEN + 1];
-	unsigned int size;
-	unsigned int at;	/* in-page offset */
-	bool in_page;		/* [at, at + size) lies in the page */
-};
-
-/* The keys a record's meta page publishes, whatever it holds. */
-static int record_keys(const struct tld_record *r, struct key_view *keys)
-{
-	unsigned int cnt = r->meta.cnt < TLD_MAX_KEYS ? r->meta.cnt : TLD_MAX_KEYS;
-	unsigned int i, off = 0;
-
-	for (i = 0; i < cnt && off <= TLD_DATA_MAX; i++) {
-		memcpy(keys[i].name, r->meta.metadata[i].name, TLD_NAME_LEN);
-		keys[i].name[TLD_NAME_LEN] = '\0';
-		keys[i].size = r->meta.metadata[i].size;
-		keys[i].at = r->head.start + off;
-		keys[i].in_page = keys[i].at + keys[i].size <= TLD_PAGE_SIZE;
-		off += TLD_ROUND_KEY(keys[i].size);
-	}
-	return i;
-}
-
 struct show {
 	struct tldtool *t;
 	unsigned int threads;
@@ -51,9 +26,12 @@ static void show_text(const struct tld_record *r, const struct key_view *keys, i
 
 	if (r->head.tgid != (__u32)s->last_tgid)
 		printf("%sPID %u\n", s->threads ? "\n" : "", r->head.tgid);
-	printf("  %-8u %-16.16s", r->head.tid, r->head.comm);
+	printf("  %-8u ", r->head.tid);
+	text_print(stdout, r->head.comm, sizeof(r->head.comm), 16);
 	for (i = 0; i < n; i++) {
-		printf(" %s=", keys[i].name);
+		putchar(' ');
+		text_print(stdout, keys[i].name, sizeof(keys[i].name), 0);
+		putchar('=');
 		if (!keys[i].in_page) {
 			printf("(past the page)");
 			continue;
@@ -193,8 +171,10 @@ static int keys_record(const struct tld_record *r, void *ctx)
 		value_type(keys[i].name, keys[i].in_page ? r->data + keys[i].at : NULL,
 			   keys[i].in_page ? keys[i].size : 0, &vt);
 		if (!t->json) {
-			printf("%-5d %-6u %-6u %-6s %s\n", i, keys[i].at - r->head.start,
-			       keys[i].size, value_kind_name(&vt), keys[i].name);
+			printf("%-5d %-6u %-6u %-6s ", i, keys[i].at - r->head.start,
+			       keys[i].size, value_kind_name(&vt));
+			text_print(stdout, keys[i].name, sizeof(keys[i].name), 0);
+			putchar('\n');
 			continue;
 		}
 		json_object_start(&t->j, NULL);

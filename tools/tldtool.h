@@ -71,6 +71,19 @@ int tldtool_count_entries(const char *map_path, unsigned long long *count);
 int tldtool_dump(const char *map_path, pid_t pid, tldtool_record_fn fn, void *ctx);
 
 /* decode.c */
+/* One key of a record, located by the ABI's lookup rule. */
+struct key_view {
+	char name[TLD_NAME_LEN + 1];
+	unsigned int size;
+	unsigned int at;	/* in-page offset */
+	bool in_page;		/* [at, at + size) lies in the data area */
+};
+int record_keys(const struct tld_record *r, struct key_view *keys);
+/*
+ * Print @s, at most @max bytes, with control bytes and backslashes as
+ * \xNN, padded to @width.
+ */
+void text_print(FILE *out, const char *s, size_t max, int width);
 enum value_kind { VALUE_UINT, VALUE_INT, VALUE_HEX, VALUE_BOOL, VALUE_STR, VALUE_BYTES };
 struct value_type {
 	enum value_kind kind;

@@ -73,7 +73,8 @@ static void top_group(struct top *top, const char *name, unsigned long long valu
 		if (i == TOP_MAX_GROUPS)
 			return;
 		top->ngroups++;
-		snprintf(top->groups[i].name, sizeof(top->groups[i].name), "%s", name);
+		snprintf(top->groups[i].name, sizeof(top->groups[i].name), "%.*s", TLD_NAME_LEN,
+			 name);
 		top->groups[i].value = value;
 		top->groups[i].cpu = top->groups[i].threads = 0;
 	}
@@ -85,28 +86,26 @@ static void top_group(struct top *top, const char *name, unsigned long long valu
 static void top_row(struct top *top, struct top_row *row, double interval)
 {
 	const struct tld_record *r = &row->rec;
-	unsigned int cnt = r->meta.cnt < TLD_MAX_KEYS ? r->meta.cnt : TLD_MAX_KEYS;
-	unsigned int i, off = 0, at, size;
-	char name[TLD_NAME_LEN + 1];
+	struct key_view keys[TLD_MAX_KEYS];
+	int i, n = record_keys(r, keys);
 	struct value_type vt;
 	__u64 v;
 
-	printf("%-8u %-8u %-16.16s %5.1f%% ", r->head.tid, r->head.tgid, r->head.comm,
-	       100.0 * row->cpu / (interval * 1e9));
-	for (i = 0; i < cnt && off <= TLD_DATA_MAX; i++, off += TLD_ROUND_KEY(size)) {
-		size = r->meta.metadata[i].size;
-		at = r->head.start + off;
-		memcpy(name, r->meta.metadata[i].name, TLD_NAME_LEN);
-		name[TLD_NAME_LEN] = '\0';
-		if (at + size > TLD_PAGE_SIZE)
+	printf("%-8u %-8u ", r->head.tid, r->head.tgid);
+	text_print(stdout, r->head.comm, sizeof(r->head.comm), 16);
+	printf(" %5.1f%% ", 100.0 * row->cpu / (interval * 1e9));
+	for (i = 0; i < n; i++) {
+		if (!keys[i].in_page)
 			continue;
-		value_type(name, r->data + at, size, &vt);
-		printf(" %s=", name);
-		value_print(stdout, &vt, r->data + at, size);
+		value_type(keys[i].name, r->data + keys[i].at, keys[i].size, &vt);
+		putchar(' ');
+		text_print(stdout, keys[i].name, sizeof(keys[i].name), 0);
+		putchar('=');
+		value_print(stdout, &vt, r->data + keys[i].at, keys[i].size);
 		if (vt.count == 1 && vt.width && vt.kind != VALUE_BOOL) {
 			v = 0;
-			memcpy(&v, r->data + at, vt.width);
-			top_group(top, name, v, row->cpu);
+			memcpy(&v, r->data + keys[i].at, vt.width);
+			top_group(top, keys[i].name, v, row->cpu);
 		}
 	}
 	putchar('\n');
@@ -139,9 +138,12 @@ static void top_print_groups(struct top *top, const char *by)
 			i = j;
 			continue;
 		}
-		for (; i < j; i++)
-			printf("  %s=%-6llu %9.1f ms  %u threads\n", top->groups[i].name,
-			       top->groups[i].value, top->groups[i].cpu / 1e6, top->groups[i].threads);
+		for (; i < j; i++) {
+			fputs("  ", stdout);
+			text_print(stdout, top->groups[i].name, sizeof(top->groups[i].name), 0);
+			printf("=%-6llu %9.1f ms  %u threads\n", top->groups[i].value,
+			       top->groups[i].cpu / 1e6, top->groups[i].threads);
+		}
 	}
 }
 
