@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/statfs.h>
@@ -61,7 +62,7 @@ static int show_dir(struct tldtool *t, const char *dir, struct shown *s, int n)
 			json_object_end(&t->j);
 		} else {
 			printf("%-*s ", TLD_CGROUP_KEY_MAX, p + plen);
-			print_escaped(stdout, value);
+			print_escaped(stdout, value, SIZE_MAX, 0);
 			printf("  (%s)\n", dir);
 		}
 	}
@@ -107,7 +108,7 @@ int tldtool_cgroup(struct tldtool *t, int argc, char **argv)
 			return tldtool_err(0, "%s has no hint %s of its own", argv[1], argv[2]);
 		if (n < 0)
 			return TLDTOOL_ERROR;
-		print_escaped(stdout, value);
+		print_escaped(stdout, value, SIZE_MAX, 0);
 		putchar('\n');
 		return TLDTOOL_OK;
 	}

@@ -28,15 +28,23 @@ const char *tldtool_map_path(const struct tldtool *t)
 	return t->path ? t->path : tld__map_default_path();
 }
 
-/* @s for a terminal: control and non-ASCII bytes as \xNN, so that no value can forge output. */
-void print_escaped(FILE *out, const char *s)
+/*
+ * @s, at most @max bytes, for a terminal: control and non-ASCII bytes as
+ * \xNN, so that no value, key name or comm can forge output; padded to
+ * @width.
+ */
+void print_escaped(FILE *out, const char *s, size_t max, int width)
 {
-	const unsigned char *p;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i;
+	int n = 0;
 
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
-			fputc(*p, out);
+	for (i = 0; i < max && p[i]; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
+			n += fputc(p[i], out) != EOF;
 		else
-			fprintf(out, "\\x%02x", *p);
+			n += fprintf(out, "\\x%02x", p[i]);
 	}
+	for (; n < width; n++)
+		fputc(' ', out);
 }

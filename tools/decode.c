@@ -227,19 +227,3 @@ int record_keys(const struct tld_record *r, struct key_view *keys)
 	}
 	return i;
 }
-
-/* Names and comms are the writer's bytes: a newline would forge a row. */
-void text_print(FILE *out, const char *s, size_t max, int width)
-{
-	const char *end = s + max;
-	int n = 0;
-
-	for (; s < end && *s; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '\\')
-			n += fprintf(out, "\\x%02x", (unsigned char)*s);
-		else
-			n += fputc(*s, out) != EOF;
-	}
-	for (; n < width; n++)
-		fputc(' ', out);
-}

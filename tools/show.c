@@ -27,10 +27,10 @@ static void show_text(const struct tld_record *r, const struct key_view *keys, i
 	if (r->head.tgid != (__u32)s->last_tgid)
 		printf("%sPID %u\n", s->threads ? "\n" : "", r->head.tgid);
 	printf("  %-8u ", r->head.tid);
-	text_print(stdout, r->head.comm, sizeof(r->head.comm), 16);
+	print_escaped(stdout, r->head.comm, sizeof(r->head.comm), 16);
 	for (i = 0; i < n; i++) {
 		putchar(' ');
-		text_print(stdout, keys[i].name, sizeof(keys[i].name), 0);
+		print_escaped(stdout, keys[i].name, sizeof(keys[i].name), 0);
 		putchar('=');
 		if (!keys[i].in_page) {
 			printf("(past the page)");
@@ -173,7 +173,7 @@ static int keys_record(const struct tld_record *r, void *ctx)
 		if (!t->json) {
 			printf("%-5d %-6u %-6u %-6s ", i, keys[i].at - r->head.start,
 			       keys[i].size, value_kind_name(&vt));
-			text_print(stdout, keys[i].name, sizeof(keys[i].name), 0);
+			print_escaped(stdout, keys[i].name, sizeof(keys[i].name), 0);
 			putchar('\n');
 			continue;
 		}

@@ -50,7 +50,7 @@ struct tldtool {
 __attribute__((format(printf, 2, 3)))
 int tldtool_err(int err, const char *fmt, ...);
 const char *tldtool_map_path(const struct tldtool *t);
-void print_escaped(FILE *out, const char *s);
+void print_escaped(FILE *out, const char *s, size_t max, int width);
 
 /* The subcommands, called by main() alone. */
 int tldtool_map(struct tldtool *t, int argc, char **argv);
@@ -79,11 +79,6 @@ struct key_view {
 	bool in_page;		/* [at, at + size) lies in the data area */
 };
 int record_keys(const struct tld_record *r, struct key_view *keys);
-/*
- * Print @s, at most @max bytes, with control bytes and backslashes as
- * \xNN, padded to @width.
- */
-void text_print(FILE *out, const char *s, size_t max, int width);
 enum value_kind { VALUE_UINT, VALUE_INT, VALUE_HEX, VALUE_BOOL, VALUE_STR, VALUE_BYTES };
 struct value_type {
 	enum value_kind kind;

@@ -92,14 +92,14 @@ static void top_row(struct top *top, struct top_row *row, double interval)
 	__u64 v;
 
 	printf("%-8u %-8u ", r->head.tid, r->head.tgid);
-	text_print(stdout, r->head.comm, sizeof(r->head.comm), 16);
+	print_escaped(stdout, r->head.comm, sizeof(r->head.comm), 16);
 	printf(" %5.1f%% ", 100.0 * row->cpu / (interval * 1e9));
 	for (i = 0; i < n; i++) {
 		if (!keys[i].in_page)
 			continue;
 		value_type(keys[i].name, r->data + keys[i].at, keys[i].size, &vt);
 		putchar(' ');
-		text_print(stdout, keys[i].name, sizeof(keys[i].name), 0);
+		print_escaped(stdout, keys[i].name, sizeof(keys[i].name), 0);
 		putchar('=');
 		value_print(stdout, &vt, r->data + keys[i].at, keys[i].size);
 		if (vt.count == 1 && vt.width && vt.kind != VALUE_BOOL) {
@@ -140,7 +140,7 @@ static void top_print_groups(struct top *top, const char *by)
 		}
 		for (; i < j; i++) {
 			fputs("  ", stdout);
-			text_print(stdout, top->groups[i].name, sizeof(top->groups[i].name), 0);
+			print_escaped(stdout, top->groups[i].name, sizeof(top->groups[i].name), 0);
 			printf("=%-6llu %9.1f ms  %u threads\n", top->groups[i].value,
 			       top->groups[i].cpu / 1e6, top->groups[i].threads);
 		}
