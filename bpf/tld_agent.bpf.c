@@ -63,7 +63,6 @@ static struct bpf_spin_lock *store_lock(void)
  * it through a million pages (test/agent_garbage did, before).
  */
 static struct {
-	__u32 pages;
 	__u32 data;
 	__u32 top;
 	__u32 max_records;
@@ -695,7 +694,7 @@ int tld_agent_init(struct tld_agent_init_args *a)
 		return 0;
 	}
 	h = tld_agent_hdr();
-	h->pages = geom.pages = a->pages;
+	h->pages = a->pages;
 	h->max_records = geom.max_records = a->max_records;
 	h->reserve = geom.reserve = a->reserve;
 	h->pages_used = 1;
