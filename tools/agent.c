@@ -165,12 +165,12 @@ static int agent_install(const struct tldtool *t, const char *dir)
 	}
 	bpf_map__set_max_entries(skel->maps.tld_agent_arena, pages);
 	if (tld_agent_bpf__load(skel)) {
-		err = -errno;
+		int load_errno = errno;	/* the probe may change errno */
+
 		if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_ARENA, NULL) == 0)
-			tldtool_err(0, "this kernel makes no arena map (Linux 6.9+ does, but some hosts refuse them even to root): no agent store here");
+			err = tldtool_err(0, "this kernel makes no arena map (Linux 6.9+ does, but some hosts refuse them even to root): no agent store here");
 		else
-			tldtool_err(err, "cannot load the agent store's keeper (it needs CAP_BPF, CAP_PERFMON and Linux 6.9+)");
-		err = TLDTOOL_ERROR;
+			err = tldtool_err(load_errno, "cannot load the agent store's keeper (it needs CAP_BPF, CAP_PERFMON and Linux 6.9+)");
 		goto out;
 	}
 	err = agent_init(skel, pages, t) ?:
