@@ -162,15 +162,8 @@ $(O)/test/balance: test/balance.c examples/balance/balance.c examples/balance/ba
 		$(filter %.c,$^) $(O)/test/harness.a -o $@ -L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..' \
 		$(LIBBPF) -lpthread
 
-$(O)/test/abi: test/abi.sh test/libtld.abi $(LIBTLD_SO) | $(O)/test
-	sed 's|@ABI_LIST@|$(abspath test/libtld.abi)|' $< > $@
-	chmod +x $@
-
-$(O)/test/manlint: test/manlint.sh $(wildcard man/*) | $(O)/test
-	sed 's|@MAN_DIR@|$(abspath man)|' $< > $@
-	chmod +x $@
-
-$(O)/test/downstream: test/downstream.sh $(wildcard test/downstream/*) | $(O)/test
+# Shell tests, told where the source tree is.
+$(O)/test/%: test/%.sh | $(O)/test
 	sed 's|@SRC@|$(CURDIR)|' $< > $@
 	chmod +x $@
 

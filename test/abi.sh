@@ -4,9 +4,9 @@
 # by accident fails here; one added on purpose is added to the list, and
 # to a new version node in src/libtld.map.
 set -eu
-# Installed as $O/test/abi, with the list's path put in by make.
+# Installed as $O/test/abi, with the source tree's path put in by make.
 here=$(cd "$(dirname "$0")" && pwd)
-list=@ABI_LIST@
+list=@SRC@/test/libtld.abi
 lib=$(ls "$here"/../libtld.so.*.*.* | head -n 1)
 got=$(nm -D --defined-only "$lib" | awk '{ print $2, $3 }' | sort -k2)
 want=$(cat "$list")

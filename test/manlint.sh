@@ -1,10 +1,10 @@
 #!/bin/sh
 # The man pages format without a groff warning (-ww), .so aliases
 # followed, and every name a page's NAME section documents has a page (an
-# alias, at least), so that `man NAME` finds it. Installed as $O/test/manlint with the pages' directory put in
-# by make.
+# alias, at least), so that `man NAME` finds it. Installed as
+# $O/test/manlint, with the source tree's path put in by make.
 set -eu
-man=@MAN_DIR@
+man=@SRC@/man
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # An alias's ".so man3/NAME.3" is relative to the manual's root.
