@@ -64,6 +64,7 @@ int tld__proc_map_ready(bool now);
 long long tld__now(void);		/* CLOCK_MONOTONIC, ns */
 __u64 tld__proc_cookie(void);
 int tld__hooks_setup(void);
+void tld__fork_prepare_threads(void);
 void tld__fork_child_threads(void);
 int tld__opts_check(const void *opts, size_t sz, size_t known, const char *type);
 /* Lock-free callers bracket their work, so tld_fini() can wait for them. */
@@ -85,10 +86,25 @@ void tld__log_print(const char *msg);
 /* No messages at all: the fork child may not call the user's callback. */
 void tld__log_mute(bool on);
 
-/* keys.c: the key registry and the meta page */
-int tld__meta_get(struct tld_meta_u **meta);
+/* keys.c: the key registry, published in the meta page */
 void tld__keys_publish(void);
 void tld__keys_release(void);
+
+/*
+ * store.c: the process's pages, in one memfd grown in chunks. At most
+ * TLD_MAX_CHUNKS * TLD_CHUNK_PAGES - 1 threads; tldd maps that much.
+ */
+#define TLD_CHUNK_PAGES	256
+#define TLD_MAX_CHUNKS	256
+int tld__store_meta(struct tld_meta_u **meta);
+struct tld_meta_u *tld__store_meta_peek(void);
+int tld__store_page_get(struct tld_data_u **page);
+void tld__store_page_put(struct tld_data_u *page);
+void tld__store_page_empty(void *page);
+long long tld__store_off(const void *page);
+int tld__store_fd(void);
+void tld__store_fork_prepare(const struct tld_data_u *keep);
+void tld__store_fork_child(void);
 
 /* guard.c: vouching for entries */
 void tld__vouch(enum tld_vouch_op op, __u64 cookie, pid_t tid);

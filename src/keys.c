@@ -22,7 +22,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "internal.h"
 
@@ -33,31 +32,6 @@ struct tld_keyrec {
 };
 
 static struct tld_keyrec *tld_slots[TLD_MAX_KEYS];
-static struct tld_meta_u *tld_meta_page;
-
-/* The process's meta page, made on first use. Inside tld__enter(). */
-int tld__meta_get(struct tld_meta_u **meta)
-{
-	struct tld_meta_u *m, *none = NULL;
-
-	m = __atomic_load_n(&tld_meta_page, __ATOMIC_ACQUIRE);
-	if (m)
-		goto out;
-	m = mmap(NULL, TLD_PAGE_SIZE, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return -errno;
-	m->size = TLD_DATA_MAX;
-	if (!__atomic_compare_exchange_n(&tld_meta_page, &none, m, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		munmap(m, TLD_PAGE_SIZE);
-		m = none;
-	}
-out:
-	*meta = m;
-	return 0;
-}
-
 /*
  * Helpers may write the same entry at once; they write identical bytes,
  * and atomic stores keep that race defined. Kept out of line: its entry is
@@ -93,7 +67,7 @@ static void tld_meta_publish(struct tld_meta_u *m)
 /* Publish slots whose creators are gone (a fork child); async-signal-safe. */
 void tld__keys_publish(void)
 {
-	struct tld_meta_u *m = __atomic_load_n(&tld_meta_page, __ATOMIC_ACQUIRE);
+	struct tld_meta_u *m = tld__store_meta_peek();
 
 	if (m)
 		tld_meta_publish(m);
@@ -176,7 +150,7 @@ static int tld_key_make(const char *name, size_t size, unsigned int *off)
 
 	if (!tld__enter())
 		return -ESHUTDOWN;
-	err = tld__meta_get(&m);
+	err = tld__store_meta(&m);
 	if (!err)
 		err = tld_key_claim(name, size, &rec, off);
 	if (!err && rec->size != size) {
@@ -226,13 +200,14 @@ TLD_API tld_key_t tld_create_key(const char *name, size_t size)
 /* tld_fini(), once no creator is inside tld__enter() and none can enter. */
 void tld__keys_release(void)
 {
+	struct tld_meta_u *m;
 	int i;
 
 	for (i = 0; i < TLD_MAX_KEYS; i++) {
 		free(tld_slots[i]);
 		tld_slots[i] = NULL;
 	}
-	if (tld_meta_page)
-		munmap(tld_meta_page, TLD_PAGE_SIZE);
-	tld_meta_page = NULL;
+	m = tld__store_meta_peek();
+	if (m)
+		tld__store_page_empty(m);
 }

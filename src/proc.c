@@ -13,7 +13,6 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -104,6 +103,7 @@ __u64 tld__proc_cookie(void)
 static void tld_fork_prepare(void)
 {
 	tld__lock();
+	tld__fork_prepare_threads();
 }
 
 static void tld_fork_parent(void)
@@ -115,6 +115,7 @@ static void tld_fork_parent(void)
 static void tld_fork_child(void)
 {
 	tld__log_mute(true);
+	tld__store_fork_child();
 	tld__keys_publish();
 	tld__fork_child_threads();
 	tld__log_mute(false);
@@ -288,7 +289,7 @@ TLD_API void tld_fini(void)
 	__atomic_store_n(&tld__proc.dead, true, __ATOMIC_SEQ_CST);
 	for (t = tld__proc.threads; t; t = t->next) {
 		tld__thread_detach(t);
-		madvise(t->page, TLD_PAGE_SIZE, MADV_DONTNEED);
+		tld__store_page_empty(t->page);
 	}
 	if (tld__proc.map_fd >= 0)
 		tld_sys_close(tld__proc.map_fd);

@@ -6,9 +6,9 @@
  * So its pointers never move: not when its registration fails and later
  * works, not when its entry is attached again (tld_refresh(), a map made
  * anew). Any key created later, up to the page, fits every thread already
- * running. The page comes from mmap, not the heap: a BPF store that lands
- * after the entry is gone hits a page the kernel still pins, never memory
- * libtld reuses.
+ * running. The page comes from the process's store (store.c), not the
+ * heap: a BPF store that lands after the entry is gone hits a page the
+ * kernel still pins, never memory libtld reuses.
  *
  * tld__thread_base is the hot path's only state. It is set exactly while
  * the thread's entry is attached, and other threads change it (tld_fini(),
@@ -16,7 +16,6 @@
  * shutdown and recovery at its next tld_get_data().
  */
 #include <stddef.h>
-#include <sys/mman.h>
 
 #include "internal.h"
 #include "syscall.h"
@@ -58,11 +57,9 @@ int tld__thread_attach(struct tld_thread *t)
 	__u64 cookie;
 	int err;
 
-	err = tld__meta_get(&meta);
-	if (err) {
-		err = tld__err(err, "cannot map the meta page");
+	err = tld__store_meta(&meta);
+	if (err)
 		goto fail;
-	}
 	cookie = tld__proc_cookie();
 	t->page->unused = cookie;
 	value.data = t->page;
@@ -98,19 +95,15 @@ void tld__thread_detach(struct tld_thread *t)
 /* The calling thread's page and place on the list. Called with the lock held. */
 static int tld_thread_join(struct tld_thread *t)
 {
-	void *page;
 	int err;
 
 	if (t->pprev)
 		return 0;
 	err = tld__hooks_setup();
+	if (!err)
+		err = tld__store_page_get(&t->page);
 	if (err)
 		return err;
-	page = mmap(NULL, TLD_PAGE_SIZE, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (page == MAP_FAILED)
-		return tld__err(-errno, "cannot map a data page");
-	t->page = page;
 	t->tid = tld_sys_gettid();
 	t->base = &tld__thread_base;
 	tld_thread_link(t);
@@ -240,11 +233,10 @@ static void tld_thread_release(struct tld_thread *t)
 		tld__thread_detach(t);
 		tld_thread_unlink(t);
 		pthread_setspecific(tld__proc.exit_key, NULL);
+		tld__store_page_put(t->page);
+		t->page = NULL;
 	}
 	tld__unlock();
-	if (t->page)
-		munmap(t->page, TLD_PAGE_SIZE);
-	t->page = NULL;
 	t->err = 0;
 }
 
@@ -266,11 +258,17 @@ void tld__thread_exit(void *arg)
 	t->exited = true;
 }
 
+/* Lock held: the child gets the forking thread's page as it is now. */
+void tld__fork_prepare_threads(void)
+{
+	tld__store_fork_prepare(tld_self.pprev ? tld_self.page : NULL);
+}
+
 /*
  * The fork child has only the forking thread, and the kernel gave it none
  * of the parent's task storage: attach that thread anew with its copy of
- * the page (the kernel copies pinned pages at fork; the parent keeps the
- * originals). Called with the lock held and messages muted.
+ * the page, at the same address (tld__store_fork_child()). Called with
+ * the lock held and messages muted.
  */
 void tld__fork_child_threads(void)
 {
@@ -280,7 +278,6 @@ void tld__fork_child_threads(void)
 		next = t->next;
 		if (t == &tld_self)
 			continue;
-		munmap(t->page, TLD_PAGE_SIZE);
 		tld_thread_unlink(t);
 	}
 	tld__proc.retry_at = 0;

@@ -98,11 +98,11 @@ mutate thread_exit src/thread.c \
 	'	tld__lock();
 	if (t->pprev) {' \
 	'	if (t->page)
-		munmap(t->page, TLD_PAGE_SIZE);
+		tld__store_page_empty(t->page);
 	tld__lock();
 	if (t->pprev) {'
 mutate fini src/proc.c \
-	'madvise(t->page, TLD_PAGE_SIZE, MADV_DONTNEED);' \
+	'tld__store_page_empty(t->page);' \
 	'munmap(t->page, TLD_PAGE_SIZE);'
 mutate fini src/thread.c \
 	'	__atomic_store_n(t->base, base, __ATOMIC_RELAXED);' \

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Watches munmap(2) of the data pages the test registers in `pages`
- * (tid -> page address): was the thread's tld entry still attached when its
- * page was let go?
+ * Watches the data pages the test registers in `pages` (tid -> page
+ * address) go back to libtld's store, madvise(MADV_REMOVE), or away,
+ * munmap(2): was the thread's tld entry still attached when its page was
+ * let go?
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -10,6 +11,8 @@
 #include <tld/map.bpf.h>
 
 #define NR_MUNMAP	11	/* x86-64 */
+#define NR_MADVISE	28
+#define MADV_REMOVE	9
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -28,7 +31,7 @@ int BPF_PROG(unmap_sys_enter, struct pt_regs *regs, long id)
 	__u32 tid;
 	__u64 *page;
 
-	if (id != NR_MUNMAP)
+	if (id != NR_MUNMAP && !(id == NR_MADVISE && regs->dx == MADV_REMOVE))
 		return 0;
 	task = bpf_get_current_task_btf();
 	tid = task->pid;
