@@ -43,6 +43,7 @@ CXX_CFLAGS	:= $(CXX_WARN) -MMD -MP $(CFLAGS)
 LIB_OBJS	:= $(patsubst src/%.c,$(O)/src/%.o,$(wildcard src/*.c))
 BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(wildcard bpf/*.bpf.c))
 TOOL_OBJS	:= $(patsubst tools/%.c,$(O)/tools/%.o,$(wildcard tools/*.c))
+TLDD_OBJS	:= $(patsubst tools/tldd/%.c,$(O)/tools/tldd/%.o,$(wildcard tools/tldd/*.c))
 TEST_BPF	:= $(patsubst test/bpf/%.bpf.c,$(O)/test/%.skel.h,$(wildcard test/bpf/*.bpf.c)) \
 		   $(O)/test/compat_scx.skel.h
 TEST_LIBS	:= $(patsubst test/%.c,$(O)/test/%.so,$(wildcard test/lib*.c))
@@ -57,8 +58,9 @@ EXAMPLES	:= $(patsubst examples/%/,%,$(dir $(wildcard examples/*/Makefile.inc)))
 LIBTLD_SO	:= $(O)/libtld.so.$(VERSION)
 LIBTLD_A	:= $(O)/libtld.a
 TLDTOOL		:= $(O)/tldtool
+TLDD		:= $(O)/tldd
 
-all: lib $(BPF_OBJS) $(TLDTOOL) examples
+all: lib $(BPF_OBJS) $(TLDTOOL) $(TLDD) examples
 
 lib: $(LIBTLD_SO) $(LIBTLD_A)
 
@@ -104,6 +106,14 @@ $(O)/tools/%.o: tools/%.c $(patsubst $(O)/bpf/%.bpf.o,$(O)/%.skel.h,$(BPF_OBJS))
 
 $(TLDTOOL): $(TOOL_OBJS) $(LIBTLD_A)
 	$(CC) $(LDFLAGS) $(TOOL_OBJS) $(LIBTLD_A) -o $@ $(LIBBPF) -lpthread
+
+# ---- tldd: libc and libtld.a only ---------------------------------------
+
+$(O)/tools/tldd/%.o: tools/tldd/%.c | $(O)/tools/tldd
+	$(CC) $(BASE_CFLAGS) -Isrc -c $< -o $@
+
+$(TLDD): $(TLDD_OBJS) $(LIBTLD_A)
+	$(CC) $(LDFLAGS) $(TLDD_OBJS) $(LIBTLD_A) -o $@ -lpthread
 
 # ---- examples -----------------------------------------------------------
 # Each examples/NAME/Makefile.inc adds its programs to EXAMPLE_BINS and
@@ -193,7 +203,7 @@ $(O)/test/cxx_asm.stamp: test/cxx_asm.cpp test/cxx_asm.sh include/tld/tld.hpp in
 	test/cxx_asm.sh $(CLANGXX) -std=c++17 -Iinclude
 	touch $@
 
-tests: $(TESTS) $(TEST_LIBS) $(TLDTOOL) examples $(O)/test/cxx_headers.stamp \
+tests: $(TESTS) $(TEST_LIBS) $(TLDTOOL) $(TLDD) examples $(O)/test/cxx_headers.stamp \
 	$(O)/test/cxx_asm.stamp
 
 # tld.bpf.h's reader compiled for user space, under libFuzzer.
@@ -337,7 +347,7 @@ install: install-lib $(TLDTOOL)
 clean:
 	rm -rf $(O)
 
-$(O) $(O)/src $(O)/bpf $(O)/tools $(O)/test $(O)/examples $(O)/fuzz $(O)/vm $(O)/bench:
+$(O) $(O)/src $(O)/bpf $(O)/tools $(O)/tools/tldd $(O)/test $(O)/examples $(O)/fuzz $(O)/vm $(O)/bench:
 	mkdir -p $@
 
--include $(wildcard $(O)/*/*.d)
+-include $(wildcard $(O)/*/*.d $(O)/tools/tldd/*.d)

@@ -43,7 +43,9 @@ struct tld_thread {
 struct tld_proc {
 	pthread_mutex_t lock;
 	struct tld_thread *threads;
-	int map_fd;
+	int map_fd;			/* direct mode */
+	int broker_fd;			/* strict mode: the connection to tldd */
+	bool strict;			/* registering through tldd */
 	bool uptr_checked;
 	bool hooks_ready;
 	bool dead;
@@ -105,6 +107,15 @@ long long tld__store_off(const void *page);
 int tld__store_fd(void);
 void tld__store_fork_prepare(const struct tld_data_u *keep);
 void tld__store_fork_child(void);
+
+/* broker.c: registering through tldd. Lock held. */
+const char *tld__broker_path(void);
+bool tld__broker_exists(void);
+int tld__broker_open(void);
+void tld__broker_close(void);
+int tld__broker_attach(pid_t tid, const struct tld_map_value *value);
+int tld__broker_detach(pid_t tid);
+int tld__broker_has_entry(pid_t tid);
 
 /* guard.c: vouching for entries */
 void tld__vouch(enum tld_vouch_op op, __u64 cookie, pid_t tid);

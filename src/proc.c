@@ -23,6 +23,7 @@
 struct tld_proc tld__proc = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.map_fd = -1,
+	.broker_fd = -1,
 };
 
 static int tld_users;
@@ -151,27 +152,52 @@ static void tld_path_choose(void)
 }
 
 /*
- * Open the map if it is not open. A failure is kept, and until retry_at
+ * Direct mode where this process may open the map for writing; strict mode
+ * (tldd) where it may not and tldd's socket exists. Replaces the mode in
+ * use, if any. Lock held.
+ */
+static int tld_proc_connect(void)
+{
+	bool direct;
+	int fd;
+
+	tld_path_choose();
+	fd = tld_bpf_obj_get(tld__proc.path);
+	direct = fd >= 0 || !tld__broker_exists();
+	if (fd >= 0)
+		tld_sys_close(fd);
+	fd = direct ? tld__map_open(tld__proc.path) : -1;
+	if (direct && fd < 0)
+		return fd;
+	if (tld__proc.map_fd >= 0)
+		tld_sys_close(tld__proc.map_fd);
+	tld__proc.map_fd = fd;
+	tld__broker_close();
+	tld__proc.strict = !direct;
+	return direct ? 0 : tld__broker_open();
+}
+
+/*
+ * Choose the mode if none is chosen. A failure is kept, and until retry_at
  * returned without another try unless @now.
  */
 int tld__proc_map_ready(bool now)
 {
-	int fd;
+	int err;
 
 	if (tld_dead())
 		return tld__err(-ESHUTDOWN, "tld_fini() was called");
-	if (tld__proc.map_fd >= 0)
+	if (tld__proc.map_fd >= 0 || tld__proc.strict)
 		return 0;
 	if (!now && tld__proc.open_err && tld__now() < tld__proc.retry_at)
 		return tld__proc.open_err;
-	tld_path_choose();
-	fd = tld__map_open(tld__proc.path);
-	if (fd < 0) {
+	err = tld_proc_connect();
+	if (err) {
+		tld__proc.strict = false;
 		__atomic_store_n(&tld__proc.retry_at, tld__now() + TLD_RETRY_NS, __ATOMIC_RELAXED);
-		return tld__proc.open_err = fd;
+		return tld__proc.open_err = err;
 	}
 	tld__proc.open_err = 0;
-	tld__proc.map_fd = fd;
 	return 0;
 }
 
@@ -249,22 +275,16 @@ static int tld_attach_all(void)
 
 TLD_API int tld_refresh(void)
 {
-	int fd, ret;
+	int ret;
 
 	tld__lock();
 	if (tld_dead()) {
 		ret = tld__err(-ESHUTDOWN, "tld_fini() was called");
 		goto out;
 	}
-	tld_path_choose();
-	fd = tld__map_open(tld__proc.path);
-	if (fd < 0) {
-		ret = fd;
+	ret = tld_proc_connect();
+	if (ret)
 		goto out;
-	}
-	if (tld__proc.map_fd >= 0)
-		tld_sys_close(tld__proc.map_fd);
-	tld__proc.map_fd = fd;
 	tld__proc.open_err = 0;
 	ret = tld_attach_all();
 out:
@@ -294,6 +314,8 @@ TLD_API void tld_fini(void)
 	if (tld__proc.map_fd >= 0)
 		tld_sys_close(tld__proc.map_fd);
 	tld__proc.map_fd = -1;
+	tld__broker_close();
+	tld__proc.strict = false;
 	/* Under the lock: a fork now would publish keys from freed memory. */
 	while (__atomic_load_n(&tld_users, __ATOMIC_ACQUIRE))
 		sched_yield();

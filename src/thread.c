@@ -49,7 +49,26 @@ static void tld_thread_unlink(struct tld_thread *t)
 	t->pprev = NULL;
 }
 
-/* Point @t's entry in the open map at its page, vouched for. */
+static int tld_entry_set(struct tld_thread *t, const struct tld_map_value *value)
+{
+	int err;
+
+	if (tld__proc.strict)
+		return tld__broker_attach(t->tid, value);
+	err = tld__map_attach(tld__proc.map_fd, t->tid, value, !tld__proc.uptr_checked);
+	if (!err)
+		tld__proc.uptr_checked = true;
+	return err;
+}
+
+static int tld_entry_has(struct tld_thread *t)
+{
+	if (tld__proc.strict)
+		return tld__broker_has_entry(t->tid);
+	return tld__map_has_entry(tld__proc.map_fd, t->tid);
+}
+
+/* Point @t's entry at its page, vouched for. */
 int tld__thread_attach(struct tld_thread *t)
 {
 	struct tld_map_value value = { 0 };
@@ -66,10 +85,9 @@ int tld__thread_attach(struct tld_thread *t)
 	value.meta = meta;
 	value.start = TLD_DATA_HDR;
 	tld__vouch(TLD_VOUCH_ANNOUNCE, cookie, t->tid);
-	err = tld__map_attach(tld__proc.map_fd, t->tid, &value, !tld__proc.uptr_checked);
+	err = tld_entry_set(t, &value);
 	if (err)
 		goto fail;
-	tld__proc.uptr_checked = true;
 	tld__vouch(TLD_VOUCH_COMMIT, cookie, t->tid);
 	t->err = 0;
 	tld_thread_base_set(t, true);
@@ -89,7 +107,10 @@ void tld__thread_detach(struct tld_thread *t)
 	if (!attached)
 		return;
 	tld__vouch(TLD_VOUCH_WITHDRAW, 0, t->tid);
-	tld__map_detach(tld__proc.map_fd, t->tid);
+	if (tld__proc.strict)
+		tld__broker_detach(t->tid);
+	else
+		tld__map_detach(tld__proc.map_fd, t->tid);
 }
 
 /* The calling thread's page and place on the list. Called with the lock held. */
@@ -195,10 +216,10 @@ static int tld_thread_check(struct tld_thread *t)
 {
 	int has;
 
-	if (!tld_map_current(tld__proc.map_fd, tld__proc.path))
+	if (!tld__proc.strict && !tld_map_current(tld__proc.map_fd, tld__proc.path))
 		return tld__err(-ENOLINK, "thread %d is attached to a map that is no longer pinned at %s: tld_refresh() attaches every thread to the map there now",
 				t->tid, tld__proc.path);
-	has = tld__map_has_entry(tld__proc.map_fd, t->tid);
+	has = tld_entry_has(t);
 	if (has < 0)
 		return has;
 	if (has)
@@ -281,11 +302,15 @@ void tld__fork_child_threads(void)
 		tld_thread_unlink(t);
 	}
 	tld__proc.retry_at = 0;
+	/* The parent's connection to tldd names the parent; the child makes its own. */
+	if (tld__proc.broker_fd >= 0)
+		tld_sys_close(tld__proc.broker_fd);
+	tld__proc.broker_fd = -1;
 	if (!tld_self.pprev)
 		return;
 	tld_self.tid = tld_sys_gettid();
 	tld_self.attached = false;
 	/* On failure the page stays, and its next tld_get_data() tries again. */
-	if (tld__proc.map_fd >= 0)
+	if (tld__proc.map_fd >= 0 || tld__proc.strict)
 		tld__thread_attach(&tld_self);
 }

@@ -87,10 +87,19 @@ mutate tldtool tools/map.c \
 	'if ((!kept || t->mode) && pin_mode(path, mode))' \
 	'if (pin_mode(path, mode))'
 mutate fork src/thread.c \
-	'	if (tld__proc.map_fd >= 0)
+	'	if (tld__proc.map_fd >= 0 || tld__proc.strict)
 		tld__thread_attach(&tld_self);' \
 	'	if (0)
 		tld__thread_attach(&tld_self);'
+mutate strict tools/tldd/client.c \
+	'	if (tgid != c->tgid)' \
+	'	if (0)'
+mutate strict src/proc.c \
+	'	direct = fd >= 0 || !tld__broker_exists();' \
+	'	direct = true;'
+mutate strict src/store.c \
+	'	fd = tld_fork_file();' \
+	'	fd = dup(tld_store_fd);'
 mutate exec bpf/tld_map.bpf.c \
 	'bpf_task_storage_delete(&tld_data_map, p);' \
 	'(void)p;'

@@ -1,0 +1,789 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Strict mode: the map is pinned 0600 and tldd registers threads for
+ * everyone else. Processes of uids 60001..60003 register through it with
+ * the same libtld calls as in direct mode; attackers run as uid 65534.
+ *
+ * - A victim's values are read by a tld.bpf.h reader, by the same reader
+ *   without the guard's check, and by a reader built on the upstream
+ *   header: the guard took the vouch of a thread tldd registered.
+ * - uid 65534 cannot plant or erase directly (the map does not open), nor
+ *   through tldd with a pidfd of the victim's thread (attach, detach and
+ *   query are refused), nor with a pidfd of its own thread that exited
+ *   and whose tid the victim's new thread now has. Afterwards every reader
+ *   still reads the victim's own values.
+ * - Requests that are not requests (short, no descriptor, two, a pipe
+ *   instead of a pidfd, a store that is not a sealed memfd) are refused and
+ *   tldd goes on serving.
+ * - Quota: uid 60002 registers 8 threads of 10 under --max-threads 8, the
+ *   other two fail with -EDQUOT and a message naming the limit; uid 60003
+ *   is not affected; once 60002's threads exit it may register again.
+ * - Restart: tldd killed and started again adopts the registrations: the
+ *   readers still read them, the quota still counts them, and a thread
+ *   that exits after the restart is detached through the new tldd.
+ * - tldd stopped in the middle of a request and then killed: the client
+ *   gets an error within its timeout, not a hang, and leaks no descriptor.
+ * - A fork child is registered through its own connection and store: it
+ *   and its parent each read their own value.
+ * - A process in a user and mount namespace with no bpffs at all reaches
+ *   tldd through the socket and registers.
+ *
+ * Checked to fail: tldd without its thread-group check lets uid 65534's
+ * attach through (the unchecked reader reads 666); libtld without strict
+ * mode fails every registration with -EACCES (make mutate).
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <grp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <tld/loader.h>
+
+#include "../src/broker.h"
+#include "compat.skel.h"
+#include "harness.h"
+#include "reader.skel.h"
+#include "reader_unvouched.skel.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD	O_EXCL
+#endif
+
+#define PLANTED		666
+#define QUOTA		8
+
+TLD_DEFINE_KEY(static_key, "test.static", sizeof(__u64));
+
+static struct th_map map;
+static char sock_path[100];
+static pid_t tldd_pid;
+static struct reader_bpf *guarded;
+static struct reader_unvouched_bpf *unguarded;
+static struct compat_bpf *upstream;
+
+/* ---- the programs, re-executed under other uids ------------------------ */
+
+static void become(uid_t uid)
+{
+	if (setgroups(0, NULL) || setgid(uid) || setuid(uid))
+		_exit(3);
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+static void *holder(void *arg)
+{
+	__u64 *v = tld_get_data(static_key);
+
+	if (v)
+		*v = (long)arg;
+	th_mark(0);
+	say("%d %d\n", th_gettid(), tld_thread_status());
+	if (arg == (void *)5001) {
+		tld_thread_fini();
+		say("%d\n", tld_thread_status());
+	}
+	pause();
+	return NULL;
+}
+
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void spawn_holder(long value)
+{
+	pthread_t t;
+
+	pthread_create(&t, NULL, holder, (void *)value);
+	pthread_detach(t);
+}
+
+/*
+ * victim: register the main thread with 4242 and say "tid status"; then per
+ * command: 'w' mark and ack, 's' the main thread's status, 'n' how many
+ * descriptors are open, 't' a thread holding 5000 ("tid status"), 'x' one
+ * holding 5001 that then lets go ("tid status", "status"), 'f' a fork
+ * child that writes 7777 ("tid status").
+ */
+static int victim_main(void)
+{
+	__u64 *v;
+	char cmd;
+	pid_t pid;
+
+	th_capture();
+	v = tld_get_data(static_key);
+	if (v)
+		*v = 4242;
+	th_mark(0);
+	say("%d %d\n", th_gettid(), v ? tld_thread_status() : -ENODATA);
+	while (read(0, &cmd, 1) == 1) {
+		switch (cmd) {
+		case 'w':
+			th_mark(0);
+			say("k");
+			break;
+		case 's':
+			say("%d\n", tld_thread_status());
+			break;
+		case 'n':
+			say("%d\n", open_fds());
+			break;
+		case 't':
+		case 'x':
+			spawn_holder(cmd == 't' ? 5000 : 5001);
+			break;
+		case 'f':
+			pid = fork();
+			if (!pid) {
+				*v = 7777;
+				th_mark(0);
+				say("%d %d\n", th_gettid(), tld_thread_status());
+				pause();
+				_exit(0);
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
+static pthread_barrier_t members_in;
+static int member_err[64];
+
+static void *member(void *arg)
+{
+	__u64 *v = tld_get_data(static_key);
+
+	if (v)
+		*v = 100 + (long)arg;
+	member_err[(long)arg] = v ? tld_thread_status() : -ENODATA;
+	pthread_barrier_wait(&members_in);
+	pause();
+	return NULL;
+}
+
+/*
+ * member N: N threads register one after another; say "ok K quota Q" (Q:
+ * messages naming tldd's limit), then hold them until stdin closes.
+ */
+static int member_main(int n)
+{
+	int i, ok = 0;
+	pthread_t t;
+	char c;
+
+	th_capture();
+	for (i = 0; i < n && i < 64; i++) {
+		pthread_barrier_init(&members_in, NULL, 2);
+		pthread_create(&t, NULL, member, (void *)(long)i);
+		pthread_barrier_wait(&members_in);
+		pthread_barrier_destroy(&members_in);
+		ok += !member_err[i];
+	}
+	say("ok %d quota %d\n", ok, th_captured_count("--max-threads"));
+	while (read(0, &c, 1) == 1)
+		;
+	return 0;
+}
+
+/* ---- a raw client, as an attacker writes one ------------------------------ */
+
+static int raw_connect(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		return -1;
+	return fd;
+}
+
+/* Send @len bytes of @req with @nfds descriptors; tldd's ret, or -1000. */
+static int raw_call(int sock, struct tld_broker_req *req, size_t len, const int *fds, int nfds)
+{
+	char cbuf[CMSG_SPACE(2 * sizeof(int))] __attribute__((aligned(8))) = { 0 };
+	struct iovec iov = { .iov_base = req, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct tld_broker_rep rep;
+	struct cmsghdr *c;
+
+	if (nfds) {
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	}
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 || recv(sock, &rep, sizeof(rep), 0) != sizeof(rep))
+		return -1000;
+	return rep.ret;
+}
+
+static struct tld_broker_req raw_req(enum tld_broker_op op, __u64 data_off)
+{
+	return (struct tld_broker_req){ .magic = TLD_BROKER_MAGIC, .version = TLD_BROKER_VERSION,
+					.op = op, .data_off = data_off, .meta_off = 0,
+					.start = TLD_DATA_HDR };
+}
+
+/* A store whose page 1 claims the victim's key holds 666; a connection that sent it. */
+static int raw_hello(void)
+{
+	int sock = raw_connect(), fd = memfd_create("forged", MFD_ALLOW_SEALING);
+	struct tld_broker_req req = raw_req(TLD_BROKER_HELLO, 0);
+	struct tld_meta_u *meta;
+	struct tld_data_u *data;
+
+	if (sock < 0 || fd < 0 || ftruncate(fd, 2 * TLD_PAGE_SIZE) ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK))
+		return -1;
+	meta = mmap(NULL, 2 * TLD_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (meta == MAP_FAILED)
+		return -1;
+	strcpy(meta->metadata[0].name, "test.static");
+	meta->metadata[0].size = 8;
+	meta->cnt = 1;
+	data = (struct tld_data_u *)((char *)meta + TLD_PAGE_SIZE);
+	data->unused = TLD_COOKIE(1);
+	*(__u64 *)data->data = PLANTED;
+	if (raw_call(sock, &req, sizeof(req), &fd, 1))
+		return -1;
+	close(fd);
+	return sock;
+}
+
+/* attack direct|broker VICTIM_TID: say what each attempt got. */
+static int attack_main(const char *how, pid_t victim)
+{
+	struct tld_broker_req req;
+	int map_fd, pidfd, sock;
+
+	pidfd = syscall(SYS_pidfd_open, victim, PIDFD_THREAD);
+	if (pidfd < 0)
+		return 2;
+	if (!strcmp(how, "direct")) {
+		map_fd = bpf_obj_get(getenv("TLD_MAP_PATH"));
+		say("open %d\n", map_fd < 0 ? -errno : 0);
+		return 0;
+	}
+	sock = raw_hello();
+	if (sock < 0)
+		return 2;
+	req = raw_req(TLD_BROKER_ATTACH, TLD_PAGE_SIZE);
+	say("attach %d", raw_call(sock, &req, sizeof(req), &pidfd, 1));
+	req = raw_req(TLD_BROKER_QUERY, 0);
+	say(" query %d", raw_call(sock, &req, sizeof(req), &pidfd, 1));
+	req = raw_req(TLD_BROKER_DETACH, 0);
+	say(" detach %d\n", raw_call(sock, &req, sizeof(req), &pidfd, 1));
+	return 0;
+}
+
+static void *exit_now(void *arg)
+{
+	*(pid_t *)arg = th_gettid();
+	return NULL;
+}
+
+/*
+ * stale: a thread of ours exits, its pidfd kept; say its tid, wait for a
+ * byte (the victim has a thread with that tid by then), then attach our
+ * forged page with the old pidfd and say what tldd answered.
+ */
+static int stale_main(void)
+{
+	struct tld_broker_req req = raw_req(TLD_BROKER_ATTACH, TLD_PAGE_SIZE);
+	int sock = raw_hello(), pidfd;
+	pid_t tid = 0;
+	pthread_t t;
+	char c;
+
+	if (sock < 0)
+		return 2;
+	pthread_create(&t, NULL, exit_now, &tid);
+	while (!__atomic_load_n(&tid, __ATOMIC_ACQUIRE))
+		;
+	pidfd = syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+	pthread_join(t, NULL);
+	if (pidfd < 0)
+		return 2;
+	say("%d\n", tid);
+	if (read(0, &c, 1) != 1)
+		return 2;
+	say("attach %d\n", raw_call(sock, &req, sizeof(req), &pidfd, 1));
+	return 0;
+}
+
+/* malformed: requests that are not requests; say each answer. */
+static int malformed_main(void)
+{
+	struct tld_broker_req req = raw_req(TLD_BROKER_ATTACH, TLD_PAGE_SIZE);
+	int sock = raw_hello(), pipes[2], self, two[2], plain;
+
+	self = syscall(SYS_pidfd_open, th_gettid(), PIDFD_THREAD);
+	if (sock < 0 || self < 0 || pipe(pipes))
+		return 2;
+	two[0] = two[1] = self;
+	say("short %d", raw_call(sock, &req, sizeof(req) - 1, &self, 1));
+	say(" nofd %d", raw_call(sock, &req, sizeof(req), NULL, 0));
+	say(" twofds %d", raw_call(sock, &req, sizeof(req), two, 2));
+	say(" pipe %d", raw_call(sock, &req, sizeof(req), pipes, 1));
+	req.data_off = TLD_BROKER_STORE_MAX;
+	say(" offset %d", raw_call(sock, &req, sizeof(req), &self, 1));
+	req = raw_req(TLD_BROKER_ATTACH, 64 * TLD_PAGE_SIZE);
+	say(" pastend %d", raw_call(sock, &req, sizeof(req), &self, 1));
+	req = raw_req(TLD_BROKER_HELLO, 0);
+	plain = open("/proc/self/exe", O_RDONLY);
+	close(sock);
+	sock = raw_connect();
+	say(" file %d", raw_call(sock, &req, sizeof(req), &plain, 1));
+	req.op = 99;
+	say(" op %d\n", raw_call(sock, &req, sizeof(req), &self, 1));
+	return 0;
+}
+
+/* ---- the test ------------------------------------------------------------ */
+
+struct proc {
+	pid_t pid;
+	int in, out;	/* its stdin, its stdout */
+};
+
+/* Run @args (this program unless args[0] is a path) as @uid (0: as root). */
+static void proc_start(struct proc *p, uid_t uid, const char *const *args)
+{
+	int to[2], from[2];
+
+	/* Close-on-exec: another child holding them would keep this one's stdin open. */
+	if (pipe2(to, O_CLOEXEC) || pipe2(from, O_CLOEXEC))
+		th_fatal("pipe: %m");
+	p->pid = fork();
+	if (!p->pid) {
+		dup2(to[0], 0);
+		dup2(from[1], 1);
+		close(to[0]);
+		close(to[1]);
+		close(from[0]);
+		close(from[1]);
+		if (uid)
+			become(uid);
+		execv(args[0][0] == '/' ? args[0] : th_exe(), (char *const *)args);
+		_exit(4);
+	}
+	close(to[0]);
+	close(from[1]);
+	p->in = to[1];
+	p->out = from[0];
+}
+
+/* One line (or @n bytes if n), without its newline; fatal at end of file. */
+static char *proc_line(struct proc *p, char *buf, size_t len)
+{
+	size_t i = 0;
+	char c;
+
+	while (i < len - 1 && read(p->out, &c, 1) == 1 && c != '\n')
+		buf[i++] = c;
+	buf[i] = '\0';
+	return buf;
+}
+
+static void proc_send(struct proc *p, char c)
+{
+	if (write(p->in, &c, 1) != 1)
+		th_fatal("the process %d died", p->pid);
+}
+
+static int proc_stop(struct proc *p)
+{
+	int st;
+
+	close(p->in);
+	close(p->out);
+	waitpid(p->pid, &st, 0);
+	return st;
+}
+
+static const char *tldd_log(void)
+{
+	static char path[256];
+
+	snprintf(path, sizeof(path), "%s.log", sock_path);
+	return path;
+}
+
+static void tldd_start(void)
+{
+	char threads[16], tldd[256];
+	int fd, i;
+
+	snprintf(threads, sizeof(threads), "%d", QUOTA);
+	snprintf(tldd, sizeof(tldd), "%s/tldd", th_build_dir());
+	tldd_pid = fork();
+	if (!tldd_pid) {
+		fd = open(tldd_log(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execl(tldd, "tldd", "--socket", sock_path, "--map", map.path,
+		      "--max-threads", threads, "--max-pages", "100", "--verbose", (char *)NULL);
+		_exit(4);
+	}
+	for (i = 0; i < 500; i++) {
+		fd = raw_connect();
+		if (fd >= 0) {
+			close(fd);
+			return;
+		}
+		usleep(10000);
+	}
+	th_fatal("tldd did not start");
+}
+
+static void tldd_kill(void)
+{
+	kill(tldd_pid, SIGKILL);
+	waitpid(tldd_pid, NULL, 0);
+}
+
+/* How many registrations the running tldd said it adopted. */
+static int tldd_adopted(void)
+{
+	char line[512] = "";
+	FILE *f = fopen(tldd_log(), "r");
+	const char *p;
+
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = '\0';
+		fclose(f);
+	}
+	p = strstr(line, "; ");
+	return p ? atoi(p + 2) : -1;
+}
+
+/* What each reader read for @tid: tld.bpf.h, unchecked, upstream (-1: none). */
+static void read_all(struct proc *v, pid_t tid, __s64 out[3])
+{
+	struct th_result g = { 0 }, u = { 0 };
+	struct th_compat_result c = { 0 };
+	__u32 key = tid;
+
+	proc_send(v, 'w');
+	if (read(v->out, &(char){ 0 }, 1) != 1)
+		th_fatal("the victim died");
+	th_mark(tid);
+	bpf_map__lookup_elem(guarded->maps.results, &key, sizeof(key), &g, sizeof(g), 0);
+	bpf_map__lookup_elem(unguarded->maps.results, &key, sizeof(key), &u, sizeof(u), 0);
+	bpf_map__lookup_elem(upstream->maps.compat_results, &key, sizeof(key), &c, sizeof(c), 0);
+	out[0] = !g.init_err && g.off[TH_STATIC] > 0 ? (__s64)g.head[TH_STATIC] : g.init_err;
+	out[1] = !u.init_err && u.off[TH_STATIC] > 0 ? (__s64)u.head[TH_STATIC] : u.init_err;
+	out[2] = !c.init_err && (c.found & 1) ? (__s64)c.value_static : -1;
+}
+
+static void expect_reads(struct proc *v, pid_t tid, __s64 want, const char *when)
+{
+	__s64 got[3];
+
+	read_all(v, tid, got);
+	TH_CHECK(got[0] == want && got[1] == want && got[2] == want,
+		 "%s: thread %d: tld.bpf.h %lld, unchecked %lld, upstream %lld; want %lld", when,
+		 tid, got[0], got[1], got[2], want);
+}
+
+/* A process of uid 60001 that registered its main thread through tldd. */
+static pid_t victim_start(struct proc *v, uid_t uid, const char *const *args)
+{
+	char line[64];
+	int tid, st;
+
+	proc_start(v, uid, args);
+	if (sscanf(proc_line(v, line, sizeof(line)), "%d %d", &tid, &st) != 2)
+		th_fatal("the victim did not start: '%s'", line);
+	TH_CHECK(st == 0, "the victim's registration through tldd: %d", st);
+	return tid;
+}
+
+static void attacks(struct proc *v, pid_t victim)
+{
+	char line[128], arg[16];
+	struct proc a;
+
+	snprintf(arg, sizeof(arg), "%d", victim);
+	proc_start(&a, 65534, (const char *const[]){ "strict", "attack", "direct", arg, NULL });
+	TH_CHECK(!strcmp(proc_line(&a, line, sizeof(line)), "open -13"),
+		 "uid 65534 opening the 0600 map: '%s'", line);
+	proc_stop(&a);
+	proc_start(&a, 65534, (const char *const[]){ "strict", "attack", "broker", arg, NULL });
+	TH_CHECK(!strcmp(proc_line(&a, line, sizeof(line)), "attach -1 query -1 detach -1"),
+		 "uid 65534 through tldd with the victim's pidfd: '%s', want EPERM each", line);
+	proc_stop(&a);
+	expect_reads(v, victim, 4242, "after the attacks");
+}
+
+/* Make the victim's next thread take tid @tid; its tid, and @tid if it did. */
+static pid_t reuse_tid(struct proc *v, pid_t tid)
+{
+	char line[64], last[16];
+	int got = 0, st;
+	FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "w");
+
+	snprintf(last, sizeof(last), "%d", tid - 1);
+	if (!f || fputs(last, f) < 0 || fclose(f))
+		th_fatal("ns_last_pid: %m");
+	proc_send(v, 't');
+	if (sscanf(proc_line(v, line, sizeof(line)), "%d %d", &got, &st) != 2 || st)
+		th_fatal("the victim's thread did not register: '%s'", line);
+	return got;
+}
+
+/* An attacker thread exits; the victim's new thread takes its tid. */
+static void stale_pidfd(struct proc *v)
+{
+	char line[64];
+	struct proc a;
+	pid_t tid = 0;
+	int tries;
+
+	for (tries = 0; tries < 20; tries++) {
+		proc_start(&a, 65534, (const char *const[]){ "strict", "stale", NULL });
+		tid = atoi(proc_line(&a, line, sizeof(line)));
+		if (tid > 1 && reuse_tid(v, tid) == tid)
+			break;
+		proc_stop(&a);	/* another task took the tid first: set it up again */
+		tid = 0;
+	}
+	if (!tid)
+		th_fatal("could not give the victim's thread an exited attacker thread's tid");
+	proc_send(&a, 'g');
+	TH_CHECK(!strcmp(proc_line(&a, line, sizeof(line)), "attach -3"),
+		 "an exited thread's pidfd, its tid now the victim's: '%s', want ESRCH", line);
+	proc_stop(&a);
+	expect_reads(v, tid, 5000, "the victim's thread with the reused tid");
+}
+
+static void malformed(struct proc *v, pid_t victim)
+{
+	char line[256];
+	struct proc a;
+
+	proc_start(&a, 65534, (const char *const[]){ "strict", "malformed", NULL });
+	TH_CHECK(!strcmp(proc_line(&a, line, sizeof(line)),
+			 "short -71 nofd -71 twofds -71 pipe -9 offset -22 pastend -14 file -22 op -95"),
+		 "malformed requests: '%s'", line);
+	proc_stop(&a);
+	expect_reads(v, victim, 4242, "after the malformed requests");
+}
+
+/* A member process of @uid registering @n threads; its "ok K quota Q". */
+static void member_run(struct proc *m, uid_t uid, int n, const char *want)
+{
+	char line[64], arg[16];
+
+	snprintf(arg, sizeof(arg), "%d", n);
+	proc_start(m, uid, (const char *const[]){ "strict", "member", arg, NULL });
+	TH_CHECK(!strcmp(proc_line(m, line, sizeof(line)), want),
+		 "uid %u registering %d threads: '%s', want '%s'", uid, n, line, want);
+}
+
+static void quota_and_restart(struct proc *v, pid_t victim)
+{
+	struct proc m1, m2, m3;
+	char line[64];
+	__s64 got[3];
+	int tid, st;
+
+	member_run(&m1, 60002, 10, "ok 8 quota 1");
+	member_run(&m2, 60003, 2, "ok 2 quota 0");
+	tldd_kill();
+	tldd_start();
+	/* the victim's main thread and its reused-tid thread, 8 and 2 */
+	TH_CHECK(tldd_adopted() == 12, "the restarted tldd adopted %d registrations, want 12",
+		 tldd_adopted());
+	expect_reads(v, victim, 4242, "after tldd restarted");
+	member_run(&m3, 60002, 1, "ok 0 quota 1");
+	proc_stop(&m3);
+	proc_stop(&m1);
+	member_run(&m3, 60002, 3, "ok 3 quota 0");
+	proc_stop(&m3);
+	proc_stop(&m2);
+	proc_send(v, 's');
+	TH_CHECK(atoi(proc_line(v, line, sizeof(line))) == 0,
+		 "the victim's status through the new tldd: %s", line);
+	proc_send(v, 'x');
+	if (sscanf(proc_line(v, line, sizeof(line)), "%d %d", &tid, &st) != 2)
+		th_fatal("the victim's thread: '%s'", line);
+	TH_CHECK(st == 0 && atoi(proc_line(v, line, sizeof(line))) == -ENODATA,
+		 "register and let go through the new tldd: %d, then %s", st, line);
+	read_all(v, tid, got);
+	TH_CHECK(got[0] == -ENODATA && got[1] == -ENODATA,
+		 "a thread that let go: tld.bpf.h %lld, unchecked %lld; want -ENODATA", got[0], got[1]);
+}
+
+static void tldd_dies(struct proc *v)
+{
+	char line[64];
+	int fds, tid, st;
+
+	proc_send(v, 'n');
+	fds = atoi(proc_line(v, line, sizeof(line)));
+	kill(tldd_pid, SIGSTOP);
+	proc_send(v, 't');
+	usleep(200000);
+	tldd_kill();
+	if (sscanf(proc_line(v, line, sizeof(line)), "%d %d", &tid, &st) != 2)
+		th_fatal("the victim's thread: '%s'", line);
+	/* Reset if tldd died with the request unread, refused on the retry's connect. */
+	TH_CHECK(st == -ECONNREFUSED || st == -ECONNRESET,
+		 "tldd killed in the middle of a request: %d, want -ECONNREFUSED or -ECONNRESET", st);
+	proc_send(v, 'n');
+	/* The dead connection is closed; nothing else stays open. */
+	TH_CHECK(atoi(proc_line(v, line, sizeof(line))) == fds - 1,
+		 "descriptors before %d (one the connection to tldd), after %s", fds, line);
+	tldd_start();
+}
+
+static void fork_child(struct proc *v, pid_t victim)
+{
+	char line[64];
+	int tid, st;
+
+	proc_send(v, 'f');
+	if (sscanf(proc_line(v, line, sizeof(line)), "%d %d", &tid, &st) != 2)
+		th_fatal("the fork child: '%s'", line);
+	TH_CHECK(st == 0, "the fork child's registration: %d", st);
+	expect_reads(v, tid, 7777, "the fork child");
+	expect_reads(v, victim, 4242, "its parent");
+	kill(tid, SIGKILL);	/* the victim's child: it reaps it */
+}
+
+/* No bpffs in sight: a user and mount namespace, tmpfs over /sys/fs/bpf. */
+static void no_bpffs(void)
+{
+	static const char *const wrap[] = {
+		"/usr/bin/unshare", "-Urm", "sh", "-c",
+		"mount -t tmpfs none /sys/fs/bpf && exec \"$0\" victim", NULL, NULL
+	};
+	const char *args[7];
+	struct proc v;
+	pid_t tid;
+
+	if (system("setpriv --reuid 60003 --regid 60003 --clear-groups unshare -Urm true 2>/dev/null")) {
+		printf("user namespaces are refused here: a container without bpffs is not tested\n");
+		return;
+	}
+	memcpy(args, wrap, sizeof(wrap));
+	args[5] = th_exe();
+	tid = victim_start(&v, 60003, args);
+	expect_reads(&v, tid, 4242, "a process without bpffs, through the socket");
+	proc_stop(&v);
+}
+
+static void phase(const char *name)
+{
+	printf("%s\n", name);
+	fflush(stdout);
+}
+
+static void *load(struct bpf_object_skeleton *s)
+{
+	int err = tld_loader_load_skeleton(s, NULL);
+
+	if (err)
+		th_fatal("load a reader: %d", err);
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	struct proc v;
+	pid_t victim;
+
+	snprintf(sock_path, sizeof(sock_path), "%s", getenv("TLD_SOCKET") ? getenv("TLD_SOCKET") : "");
+	if (argc == 2 && !strcmp(argv[1], "victim"))
+		return victim_main();
+	if (argc == 3 && !strcmp(argv[1], "member"))
+		return member_main(atoi(argv[2]));
+	if (argc == 4 && !strcmp(argv[1], "attack"))
+		return attack_main(argv[2], atoi(argv[3]));
+	if (argc == 2 && !strcmp(argv[1], "stale"))
+		return stale_main();
+	if (argc == 2 && !strcmp(argv[1], "malformed"))
+		return malformed_main();
+
+	th_map_create(&map, "--mode 0600");
+	snprintf(sock_path, sizeof(sock_path), "/tmp/tld-strict-%d.sock", getpid());
+	setenv("TLD_SOCKET", sock_path, 1);
+	tldd_start();
+	guarded = th_reader_load();
+	unguarded = reader_unvouched_bpf__open();
+	upstream = compat_bpf__open();
+	if (!unguarded || !upstream)
+		th_fatal("open the readers: %m");
+	load(unguarded->skeleton);
+	load(upstream->skeleton);
+	/* The upstream reader reads only a thread that marks itself: the victims do. */
+	th_ack_watch(unguarded->bss->th_acks);
+
+	victim = victim_start(&v, 60001, (const char *const[]){ "strict", "victim", NULL });
+	expect_reads(&v, victim, 4242, "registered through tldd");
+	phase("attacks");
+	attacks(&v, victim);
+	phase("stale_pidfd");
+	stale_pidfd(&v);
+	phase("malformed");
+	malformed(&v, victim);
+	phase("quota_and_restart");
+	quota_and_restart(&v, victim);
+	phase("tldd_dies");
+	tldd_dies(&v);
+	phase("fork_child");
+	fork_child(&v, victim);
+	proc_stop(&v);
+	phase("no_bpffs");
+	no_bpffs();
+
+	th_ack_unwatch(unguarded->bss->th_acks);
+	compat_bpf__destroy(upstream);
+	reader_unvouched_bpf__destroy(unguarded);
+	th_reader_destroy(guarded);
+	tldd_kill();
+	unlink(sock_path);
+	unlink(tldd_log());
+	th_map_remove(&map);
+	th_done();
+}
