@@ -23,6 +23,7 @@ LIBDIR		?= $(PREFIX)/lib
 INCLUDEDIR	?= $(PREFIX)/include
 SBINDIR		?= $(PREFIX)/sbin
 MANDIR		?= $(PREFIX)/share/man
+UNITDIR		?= $(PREFIX)/lib/systemd/system
 TLD_CACHE	?= /var/cache/tld
 UPSTREAM	?= $(O)/upstream
 
@@ -315,7 +316,7 @@ $(O)/bench/%: bench/%.c $(BENCH_HEADERS) $(LIBTLD_SO) | $(O)/bench
 # tld against the status quo and the physical limit, as ratios (minutes).
 bench: deps
 	@scripts/deps.sh bench
-	@$(MAKE) --no-print-directory $(BENCH_BINS) $(TLDTOOL) bpffs
+	@$(MAKE) --no-print-directory $(BENCH_BINS) $(TLDTOOL) $(TLDD) bpffs
 	@O=$(O) bench/run.sh
 
 # ---- install ------------------------------------------------------------
@@ -325,10 +326,12 @@ deb: deps
 	@scripts/deps.sh deb
 	@scripts/deb.sh build $(O)/deb
 
-# The library alone needs only a C compiler: no clang, bpftool or vmlinux.h.
-install-lib: lib
+# The library alone, with tldd and its systemd units, needs only a C
+# compiler: no clang, bpftool or vmlinux.h.
+install-lib: lib $(TLDD)
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/tld \
-		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
+		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR)
 	install -m 644 include/tld/*.h include/tld/*.hpp $(DESTDIR)$(INCLUDEDIR)/tld/
 	install -m 644 $(LIBTLD_A) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(LIBTLD_SO) $(DESTDIR)$(LIBDIR)/
@@ -338,11 +341,14 @@ install-lib: lib
 		libtld.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libtld.pc
 	install -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 755 $(TLDD) $(DESTDIR)$(SBINDIR)/
+	install -m 644 man/tldd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 tools/tldd/tldd.socket $(DESTDIR)$(UNITDIR)/
+	sed 's|@SBINDIR@|$(SBINDIR)|' tools/tldd/tldd.service > $(DESTDIR)$(UNITDIR)/tldd.service
 
 install: install-lib $(TLDTOOL)
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(TLDTOOL) $(DESTDIR)$(SBINDIR)/
-	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 man/tldtool.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:
 	rm -rf $(O)

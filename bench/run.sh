@@ -23,6 +23,20 @@ for b in update update_cxx upstream bpfread register keys memory agent; do
 done
 "$O/tldtool" --path "$dir/tld_data_map" map remove >/dev/null
 
+# Registration in strict mode: a 0600 map, and uid 65534 registering through tldd.
+echo "bench: register through tldd" >&2
+sock=$(mktemp -u /tmp/tldd-bench.XXXXXX)
+"$O/tldtool" --path "$dir/tld_data_map" map create --mode 0600 >/dev/null
+"$O/tldd" --socket "$sock" --map "$dir/tld_data_map" 2>/dev/null &
+tldd=$!
+while [ ! -S "$sock" ] && kill -0 $tldd 2>/dev/null; do sleep 0.05; done
+TLD_SOCKET=$sock setpriv --reuid 65534 --regid 65534 --clear-groups \
+	"$O/bench/register" broker >>"$raw" || echo "bench: register through tldd failed" >&2
+kill $tldd
+wait $tldd 2>/dev/null || true
+rm -f "$sock"
+"$O/tldtool" --path "$dir/tld_data_map" map remove >/dev/null
+
 awk -v json="$results/latest.json" -v dat="$results" \
     -v kernel="$(uname -r)" -v cpus="$(nproc)" -v date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" '
 function v(n) { if (!(n in med)) { missing = missing " " n; return 0 } return med[n] }
@@ -83,6 +97,10 @@ END {
 	row("thread create + exit", "register.life_without", "register.life_without")
 	row("thread create + first use + exit", "register.life_with", "register.life_without")
 	goal("first use <= 20 us", v("register.first_use"), 20, "le")
+	row("first use through tldd (strict mode), median", "broker.first_use", "register.first_use")
+	row("... p99", "broker.first_use_p99", "register.first_use_p99")
+	row("thread create + first use + exit, tldd", "broker.life_with", "register.life_without")
+	goal("first use through tldd <= 50 us", v("broker.first_use"), 50, "le")
 	print ""
 	print "4. Key creation: 64 threads, the same 63 keys, at once"
 	row("total", "keys.total", "")

@@ -30,7 +30,8 @@ installed() {
 
 check() {
 	multi=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
-	dpkg -i "$out"/libtld0_*.deb "$out"/libtld-dev_*.deb "$out"/tldtool_*.deb >/dev/null
+	dpkg -i "$out"/libtld0_*.deb "$out"/libtld-dev_*.deb "$out"/tldtool_*.deb \
+		"$out"/tldd_*.deb >/dev/null
 	installed libtld0 "/usr/lib/$multi/libtld.so.0"
 	installed libtld-dev /usr/include/tld/tld.h
 	installed libtld-dev /usr/include/tld/tld.bpf.h
@@ -38,11 +39,20 @@ check() {
 	installed libtld-dev "/usr/lib/$multi/libtld.a"
 	installed libtld-dev /usr/share/man/man3/tld_get_data.3.gz
 	installed tldtool /usr/sbin/tldtool
+	installed tldd /usr/sbin/tldd
+	installed tldd /lib/systemd/system/tldd.socket
+	installed tldd /lib/systemd/system/tldd.service
+	systemd-analyze verify /lib/systemd/system/tldd.socket /lib/systemd/system/tldd.service
 	[ "$(pkg-config --modversion libtld)" = "$(sed -n 's/^VERSION[ \t]*:= //p' "$src/Makefile")" ] ||
 		{ echo "deb.sh: pkg-config does not find libtld"; exit 1; }
 	/usr/sbin/tldtool --help >/dev/null
+	/usr/sbin/tldd --help >/dev/null
+	# Purged, so that its socket's enablement goes too.
+	dpkg -P tldd >/dev/null
 	dpkg -r tldtool libtld-dev libtld0 >/dev/null
-	for f in /usr/sbin/tldtool /usr/include/tld "/usr/lib/$multi/libtld.so.0"; do
+	for f in /usr/sbin/tldtool /usr/sbin/tldd /lib/systemd/system/tldd.socket \
+		/etc/systemd/system/sockets.target.wants/tldd.socket \
+		/usr/include/tld "/usr/lib/$multi/libtld.so.0"; do
 		[ ! -e "$f" ] || { echo "deb.sh: $f is still there after dpkg -r"; exit 1; }
 	done
 	echo "installed and removed: $(cd "$out" && ls *.deb | tr '\n' ' ')"
