@@ -107,8 +107,14 @@ static void tld_fork_prepare(void)
 	tld__fork_prepare_threads();
 }
 
+/*
+ * The child knows the parent's cookie, and may drop privileges and turn
+ * against it; the parent's next registrations use a new one. The child
+ * gets its own as well. The entries vouched for already stay vouched.
+ */
 static void tld_fork_parent(void)
 {
+	tld__proc.cookie = 0;
 	tld__unlock();
 }
 
@@ -116,6 +122,7 @@ static void tld_fork_parent(void)
 static void tld_fork_child(void)
 {
 	tld__log_mute(true);
+	tld__proc.cookie = 0;
 	tld__store_fork_child();
 	tld__keys_publish();
 	tld__fork_child_threads();

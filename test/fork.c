@@ -6,16 +6,20 @@
  * had before fork reaches BPF, from the main thread or from any other, and
  * again in a grandchild.
  *
- * The parent keeps its pinned pages: the kernel copies pinned anonymous
- * pages for the child at fork instead of sharing them copy-on-write. So
- * the parent's stores after fork still reach BPF, and the child's never
- * show up as the parent's.
+ * The parent keeps its pages; the child gets a store of its own, at the
+ * same addresses. So the parent's stores after fork still reach BPF, and
+ * the child's never show up as the parent's.
+ *
+ * After fork the parent and the child each register with a new cookie:
+ * a child that turns against its parent cannot vouch with the cookie it
+ * inherited.
  *
  * vfork+exec and posix_spawn children (no tld in the new program) have no
  * data.
  *
  * Checked to fail (make mutate): without tld_fork_child()'s re-registration
- * the child's reads give -ENODATA (61).
+ * the child's reads give -ENODATA (61); without the new cookie in the
+ * parent, its next thread's page carries the old one.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -117,6 +121,40 @@ static void spawned_children(void)
 	waitpid(pid, &st, 0);
 }
 
+static __u64 page_cookie(void *p)
+{
+	return *(__u64 *)((unsigned long)p & ~(TLD_PAGE_SIZE - 1ul));
+}
+
+static void *cookie_thread(void *arg)
+{
+	*(__u64 *)arg = page_cookie(tld_get_data(static_key));
+	return NULL;
+}
+
+static void cookies(__u64 *p)
+{
+	__u64 before = page_cookie(p), child = 0, after = 0;
+	pthread_t t;
+	int fds[2];
+	pid_t pid;
+
+	if (pipe(fds))
+		th_fatal("pipe: %m");
+	pid = fork();
+	if (!pid) {
+		child = page_cookie(p);
+		_exit(write(fds[1], &child, sizeof(child)) != sizeof(child));
+	}
+	if (read(fds[0], &child, sizeof(child)) != sizeof(child))
+		th_fatal("the child said nothing");
+	waitpid(pid, NULL, 0);
+	pthread_create(&t, NULL, cookie_thread, &after);
+	pthread_join(t, NULL);
+	TH_CHECK(after != before && child != before && child != after,
+		 "cookies: parent before fork %#llx, after %#llx, child %#llx", before, after, child);
+}
+
 int main(void)
 {
 	struct th_map map;
@@ -143,6 +181,7 @@ int main(void)
 	pthread_join(t1, NULL);
 
 	spawned_children();
+	cookies(p);
 	th_reader_destroy(reader);
 	th_map_remove(&map);
 	th_done();

@@ -91,6 +91,10 @@ mutate fork src/thread.c \
 		tld__thread_attach(&tld_self);' \
 	'	if (0)
 		tld__thread_attach(&tld_self);'
+mutate fork src/proc.c \
+	'	tld__proc.cookie = 0;
+	tld__unlock();' \
+	'	tld__unlock();'
 mutate strict tools/tldd/client.c \
 	'	if (tgid != c->tgid)' \
 	'	if (0)'
