@@ -161,17 +161,14 @@ static bool tld_broker_broken(int err)
 }
 
 /*
- * Carry out @req for thread @tid; its result, or -errno with the reason
- * said. Lock held.
+ * Carry out @req for thread @tid, named by @pidfd; its result, or -errno
+ * with the reason said. Lock held.
  */
-static int tld_broker_request(struct tld_broker_req *req, pid_t tid)
+static int tld_broker_request(struct tld_broker_req *req, int pidfd, pid_t tid)
 {
 	struct tld_broker_rep rep = { 0 };
-	int pidfd, err, tries;
+	int err, tries;
 
-	pidfd = tld_sys_pidfd_open(tid);
-	if (pidfd < 0)
-		return tld__err(pidfd, "pidfd_open(%d, PIDFD_THREAD)", tid);
 	for (tries = 0; tries < 2; tries++) {
 		err = tld__proc.broker_fd < 0 ? tld_broker_connect(&rep) : 0;
 		if (!err)
@@ -180,7 +177,6 @@ static int tld_broker_request(struct tld_broker_req *req, pid_t tid)
 			break;
 		tld__broker_close();
 	}
-	tld_sys_close(pidfd);
 	if (err < 0)
 		return tld__err(err, "cannot reach tldd at %s", tld__broker_path());
 	if (err > 0)
@@ -190,7 +186,7 @@ static int tld_broker_request(struct tld_broker_req *req, pid_t tid)
 	return rep.ret;
 }
 
-int tld__broker_attach(pid_t tid, const struct tld_map_value *value)
+int tld__broker_attach(int pidfd, pid_t tid, const struct tld_map_value *value)
 {
 	struct tld_broker_req req;
 	long long data = tld__store_off(value->data), meta = tld__store_off(value->meta);
@@ -202,21 +198,21 @@ int tld__broker_attach(pid_t tid, const struct tld_map_value *value)
 	req.data_off = data;
 	req.meta_off = meta;
 	req.start = value->start;
-	return tld_broker_request(&req, tid);
+	return tld_broker_request(&req, pidfd, tid);
 }
 
-int tld__broker_detach(pid_t tid)
+int tld__broker_detach(int pidfd, pid_t tid)
 {
 	struct tld_broker_req req;
 
 	tld_broker_req_init(&req, TLD_BROKER_DETACH);
-	return tld_broker_request(&req, tid);
+	return tld_broker_request(&req, pidfd, tid);
 }
 
-int tld__broker_has_entry(pid_t tid)
+int tld__broker_has_entry(int pidfd, pid_t tid)
 {
 	struct tld_broker_req req;
 
 	tld_broker_req_init(&req, TLD_BROKER_QUERY);
-	return tld_broker_request(&req, tid);
+	return tld_broker_request(&req, pidfd, tid);
 }

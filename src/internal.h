@@ -31,6 +31,7 @@ struct tld_thread {
 	char **base;			/* the thread's tld__thread_base */
 	struct tld_data_u *page;
 	pid_t tid;
+	__u64 ino;			/* its task's pidfs inode: names it for life */
 	int err;			/* why it is not attached */
 	bool attached;			/* its entry is in the map */
 	bool exited;			/* past its exit destructor */
@@ -76,6 +77,7 @@ void tld__leave(void);
 /* thread.c: all called with the lock held */
 int tld__thread_attach(struct tld_thread *t);
 void tld__thread_detach(struct tld_thread *t);
+void tld__thread_reap(struct tld_thread *t);
 void tld__thread_exit(void *arg);
 
 /* log.c */
@@ -113,18 +115,18 @@ const char *tld__broker_path(void);
 bool tld__broker_exists(void);
 int tld__broker_open(void);
 void tld__broker_close(void);
-int tld__broker_attach(pid_t tid, const struct tld_map_value *value);
-int tld__broker_detach(pid_t tid);
-int tld__broker_has_entry(pid_t tid);
+int tld__broker_attach(int pidfd, pid_t tid, const struct tld_map_value *value);
+int tld__broker_detach(int pidfd, pid_t tid);
+int tld__broker_has_entry(int pidfd, pid_t tid);
 
 /* guard.c: vouching for entries */
 void tld__vouch(enum tld_vouch_op op, __u64 cookie, pid_t tid);
 
 /* map.c: the pinned map */
-int tld__map_attach(int map_fd, pid_t tid, const struct tld_map_value *value,
+int tld__map_attach(int map_fd, int pidfd, pid_t tid, const struct tld_map_value *value,
 		    bool check_uptr);
-int tld__map_detach(int map_fd, pid_t tid);
-int tld__map_has_entry(int map_fd, pid_t tid);
+int tld__map_detach(int map_fd, int pidfd, pid_t tid);
+int tld__map_has_entry(int map_fd, int pidfd, pid_t tid);
 int tld__map_id(int fd);
 
 #endif /* TLD_INTERNAL_H */

@@ -151,27 +151,12 @@ static int tld_map_check_uptr(int map_fd, int pidfd)
 		       uts.release);
 }
 
-static int tld_map_pidfd(pid_t tid)
-{
-	int pidfd = tld_sys_pidfd_open(tid);
-
-	if (pidfd == -EINVAL)
-		return tld__err(pidfd, "pidfd_open(%d, PIDFD_THREAD) failed: the kernel is older than 6.9",
-			       tid);
-	if (pidfd < 0)
-		return tld__err(pidfd, "pidfd_open(%d, PIDFD_THREAD)", tid);
-	return pidfd;
-}
-
-/* Point thread @tid's entry at @value's pages, pinned from this process. */
-int tld__map_attach(int map_fd, pid_t tid, const struct tld_map_value *value,
+/* Point thread @tid's entry (@pidfd's) at @value's pages, pinned from this process. */
+int tld__map_attach(int map_fd, int pidfd, pid_t tid, const struct tld_map_value *value,
 		   bool check_uptr)
 {
-	int pidfd, err;
+	int err;
 
-	pidfd = tld_map_pidfd(tid);
-	if (pidfd < 0)
-		return pidfd;
 	err = tld_bpf_map_elem(BPF_MAP_UPDATE_ELEM, map_fd, &pidfd, (void *)value, BPF_ANY);
 	if (err == -EOPNOTSUPP)
 		err = tld__err(err, "the kernel refused thread %d's pages (a __uptr struct may not cross a page)",
@@ -180,36 +165,27 @@ int tld__map_attach(int map_fd, pid_t tid, const struct tld_map_value *value,
 		err = tld__err(err, "cannot register thread %d in the map", tid);
 	else if (check_uptr)
 		err = tld_map_check_uptr(map_fd, pidfd);
-	tld_sys_close(pidfd);
 	return err;
 }
 
 /* Remove thread @tid's entry: the kernel unpins its pages. */
-int tld__map_detach(int map_fd, pid_t tid)
+int tld__map_detach(int map_fd, int pidfd, pid_t tid)
 {
-	int pidfd, err;
+	int err;
 
-	pidfd = tld_map_pidfd(tid);
-	if (pidfd < 0)
-		return pidfd;
 	err = tld_bpf_map_elem(BPF_MAP_DELETE_ELEM, map_fd, &pidfd, NULL, 0);
-	tld_sys_close(pidfd);
 	if (err && err != -ENOENT)
 		return tld__err(err, "cannot remove thread %d from the map", tid);
 	return 0;
 }
 
 /* 1 if thread @tid has an entry in the map, 0 if not, or -errno. */
-int tld__map_has_entry(int map_fd, pid_t tid)
+int tld__map_has_entry(int map_fd, int pidfd, pid_t tid)
 {
 	struct tld_map_value v;
-	int pidfd, err;
+	int err;
 
-	pidfd = tld_map_pidfd(tid);
-	if (pidfd < 0)
-		return pidfd;
 	err = tld_bpf_map_elem(BPF_MAP_LOOKUP_ELEM, map_fd, &pidfd, &v, 0);
-	tld_sys_close(pidfd);
 	if (err == -ENOENT)
 		return 0;
 	if (err)

@@ -264,16 +264,22 @@ TLD_API int tld_init(const struct tld_opts *opts)
 	return err;
 }
 
-/* Called with the lock held: attach every known thread to the open map. */
+/*
+ * Called with the lock held: attach every known thread to the open map,
+ * and forget those that exited without their destructor.
+ */
 static int tld_attach_all(void)
 {
-	struct tld_thread *t;
+	struct tld_thread *t, *next;
 	int n = 0, err, first_err = 0;
 
-	for (t = tld__proc.threads; t; t = t->next) {
+	for (t = tld__proc.threads; t; t = next) {
+		next = t->next;
 		err = tld__thread_attach(t);
 		if (!err)
 			n++;
+		else if (err == -ESRCH)
+			tld__thread_reap(t);
 		else if (!first_err)
 			first_err = err;
 	}

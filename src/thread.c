@@ -16,6 +16,7 @@
  * shutdown and recovery at its next tld_get_data().
  */
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 #include "syscall.h"
@@ -49,23 +50,78 @@ static void tld_thread_unlink(struct tld_thread *t)
 	t->pprev = NULL;
 }
 
-static int tld_entry_set(struct tld_thread *t, const struct tld_map_value *value)
+/*
+ * A pidfd for @t's thread, or -ESRCH (said only if @t is the caller) if no
+ * task with its tid is that thread. A thread that exited without its
+ * destructor (a raw exit(2)) stays on the list, and another task may have
+ * its tid now; pidfs gives each task an inode number of its own for life,
+ * so a pidfd whose inode differs from the one seen at registration is not
+ * @t's, and nothing is attached to, or removed from, that task.
+ */
+static int tld_thread_pidfd(struct tld_thread *t)
+{
+	int pidfd = tld_sys_pidfd_open(t->tid);
+	struct stat st;
+
+	if (pidfd == -EINVAL)
+		return tld__err(pidfd, "pidfd_open(%d, PIDFD_THREAD) failed: the kernel is older than 6.9",
+				t->tid);
+	if (pidfd < 0 && (pidfd != -ESRCH || t == &tld_self))
+		return tld__err(pidfd, "pidfd_open(%d, PIDFD_THREAD)", t->tid);
+	if (pidfd < 0)
+		return pidfd;
+	if (fstat(pidfd, &st)) {
+		tld_sys_close(pidfd);
+		return tld__err(-errno, "fstat of thread %d's pidfd", t->tid);
+	}
+	if (t->ino && st.st_ino != t->ino) {
+		tld_sys_close(pidfd);
+		return -ESRCH;
+	}
+	t->ino = st.st_ino;
+	return pidfd;
+}
+
+static int tld_entry_set(struct tld_thread *t, int pidfd, const struct tld_map_value *value)
 {
 	int err;
 
-	if (tld__proc.strict)
-		return tld__broker_attach(t->tid, value);
-	err = tld__map_attach(tld__proc.map_fd, t->tid, value, !tld__proc.uptr_checked);
-	if (!err)
-		tld__proc.uptr_checked = true;
+	if (tld__proc.strict) {
+		err = tld__broker_attach(pidfd, t->tid, value);
+	} else {
+		err = tld__map_attach(tld__proc.map_fd, pidfd, t->tid, value,
+				      !tld__proc.uptr_checked);
+		if (!err)
+			tld__proc.uptr_checked = true;
+	}
 	return err;
 }
 
 static int tld_entry_has(struct tld_thread *t)
 {
+	int pidfd = tld_thread_pidfd(t), has;
+
+	if (pidfd < 0)
+		return pidfd;
 	if (tld__proc.strict)
-		return tld__broker_has_entry(t->tid);
-	return tld__map_has_entry(tld__proc.map_fd, t->tid);
+		has = tld__broker_has_entry(pidfd, t->tid);
+	else
+		has = tld__map_has_entry(tld__proc.map_fd, pidfd, t->tid);
+	tld_sys_close(pidfd);
+	return has;
+}
+
+static void tld_entry_remove(struct tld_thread *t)
+{
+	int pidfd = tld_thread_pidfd(t);
+
+	if (pidfd < 0)
+		return;
+	if (tld__proc.strict)
+		tld__broker_detach(pidfd, t->tid);
+	else
+		tld__map_detach(tld__proc.map_fd, pidfd, t->tid);
+	tld_sys_close(pidfd);
 }
 
 /* Point @t's entry at its page, vouched for. */
@@ -73,11 +129,14 @@ int tld__thread_attach(struct tld_thread *t)
 {
 	struct tld_map_value value = { 0 };
 	struct tld_meta_u *meta;
+	int err, pidfd;
 	__u64 cookie;
-	int err;
 
 	err = tld__store_meta(&meta);
 	if (err)
+		goto fail;
+	pidfd = err = tld_thread_pidfd(t);
+	if (pidfd < 0)
 		goto fail;
 	cookie = tld__proc_cookie();
 	t->page->unused = cookie;
@@ -85,7 +144,8 @@ int tld__thread_attach(struct tld_thread *t)
 	value.meta = meta;
 	value.start = TLD_DATA_HDR;
 	tld__vouch(TLD_VOUCH_ANNOUNCE, cookie, t->tid);
-	err = tld_entry_set(t, &value);
+	err = tld_entry_set(t, pidfd, &value);
+	tld_sys_close(pidfd);
 	if (err)
 		goto fail;
 	tld__vouch(TLD_VOUCH_COMMIT, cookie, t->tid);
@@ -107,10 +167,7 @@ void tld__thread_detach(struct tld_thread *t)
 	if (!attached)
 		return;
 	tld__vouch(TLD_VOUCH_WITHDRAW, 0, t->tid);
-	if (tld__proc.strict)
-		tld__broker_detach(t->tid);
-	else
-		tld__map_detach(tld__proc.map_fd, t->tid);
+	tld_entry_remove(t);
 }
 
 /* The calling thread's page and place on the list. Called with the lock held. */
@@ -261,6 +318,15 @@ static void tld_thread_release(struct tld_thread *t)
 	t->err = 0;
 }
 
+/* @t's thread exited without its destructor: forget it. Lock held. */
+void tld__thread_reap(struct tld_thread *t)
+{
+	t->attached = false;
+	tld_thread_unlink(t);
+	tld__store_page_put(t->page);
+	t->page = NULL;
+}
+
 TLD_API int tld_thread_fini(void)
 {
 	tld_thread_release(&tld_self);
@@ -309,6 +375,7 @@ void tld__fork_child_threads(void)
 	if (!tld_self.pprev)
 		return;
 	tld_self.tid = tld_sys_gettid();
+	tld_self.ino = 0;
 	tld_self.attached = false;
 	/* On failure the page stays, and its next tld_get_data() tries again. */
 	if (tld__proc.map_fd >= 0 || tld__proc.strict)

@@ -95,6 +95,9 @@ mutate fork src/proc.c \
 	'	tld__proc.cookie = 0;
 	tld__unlock();' \
 	'	tld__unlock();'
+mutate stale_tid src/thread.c \
+	'	if (t->ino && st.st_ino != t->ino) {' \
+	'	if (0) {'
 mutate strict tools/tldd/client.c \
 	'	if (tgid != c->tgid)' \
 	'	if (0)'
