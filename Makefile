@@ -208,7 +208,7 @@ tests: $(TESTS) $(TEST_LIBS) $(TLDTOOL) $(TLDD) examples $(O)/test/cxx_headers.s
 	$(O)/test/cxx_asm.stamp
 
 # tld.bpf.h's reader compiled for user space, under libFuzzer.
-$(O)/fuzz/%: test/fuzz/%.c test/fuzz/bpf_shim.h test/model.h $(wildcard include/tld/*.h) | $(O)/fuzz
+$(O)/fuzz/%: test/fuzz/%.c test/fuzz/bpf_shim.h test/model.h $(wildcard include/tld/*.h tools/*.c tools/*.h) | $(O)/fuzz
 	$(CLANG) -g -O1 -Wall -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-Iinclude -Itest/fuzz $< -o $@
 

@@ -77,6 +77,9 @@ mutate compat src/thread.c \
 mutate garbage include/tld/tld.bpf.h \
 	'if (i >= seen && sz >= size &&' \
 	'if (i >= seen &&'
+mutate show_fuzz tools/decode.c \
+	'unsigned int cnt = r->meta.cnt < TLD_MAX_KEYS ? r->meta.cnt : TLD_MAX_KEYS;' \
+	'unsigned int cnt = r->meta.cnt;'
 mutate reader_fuzz include/tld/tld.bpf.h \
 	'if (i >= seen && sz >= size &&' \
 	'if (i >= seen &&'
