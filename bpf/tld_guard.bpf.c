@@ -204,10 +204,12 @@ static void sweep(struct task_struct *p)
 	s = state();
 	if (!s)
 		return;
-	if (g && (v ? !is_vouched(g, v) && !announced(g, v) : g->data)) {
+	if (g && g->data && (!v || (!is_vouched(g, v) && !announced(g, v)))) {
 		/*
 		 * The owner withdraws before it deletes or replaces its entry:
-		 * someone else deleted or replaced this one.
+		 * someone else deleted or replaced this one. Only a vouched
+		 * entry counts (g->data): a task's own unvouched pages, or a
+		 * verdict that is only an announcement, are nobody's loss.
 		 */
 		g->data = g->meta = 0;
 		__sync_fetch_and_add(&s->erased, 1);

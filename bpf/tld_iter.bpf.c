@@ -12,14 +12,29 @@
 #include "tld_iter.h"
 
 __u64 entries;
+/*
+ * Vouched entries deleted or replaced since their task last ran: the guard
+ * counts an erasure when the task next wakes or is switched in, which a
+ * thread asleep for good never is.
+ */
+__u64 erased_pending;
 
 SEC("iter/task")
 int tld_count_entries(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
+	struct tld_map_value *v;
+	struct tld_verdict *g;
 
-	if (task && bpf_task_storage_get(&tld_data_map, task, 0, 0))
+	if (!task)
+		return 0;
+	v = bpf_task_storage_get(&tld_data_map, task, 0, 0);
+	g = bpf_task_storage_get(&tld_guard_map, task, 0, 0);
+	if (v)
 		entries++;
+	if (g && g->data && (!v || g->data != (__u64)v->data || g->meta != (__u64)v->meta ||
+			     g->start != v->start))
+		erased_pending++;
 	return 0;
 }
 

@@ -101,6 +101,12 @@ mutate fork src/proc.c \
 mutate stale_tid src/thread.c \
 	'	if (t->ino && st.st_ino != t->ino) {' \
 	'	if (0) {'
+mutate security bpf/tld_guard.bpf.c \
+	'	if (g && g->data && (!v || (!is_vouched(g, v) && !announced(g, v)))) {' \
+	'	if (g && (v ? !is_vouched(g, v) && !announced(g, v) : g->data)) {'
+mutate security bpf/tld_iter.bpf.c \
+	'		erased_pending++;' \
+	'		(void)0;'
 mutate strict tools/tldd/client.c \
 	'	if (tgid != c->tgid)' \
 	'	if (0)'

@@ -15,9 +15,13 @@
  *   nothing either (mismatched, exactly 1). The guard removes the plant
  *   when the victim next wakes.
  * - delete: the attacker deletes the victim's entry, which the kernel
- *   allows. The guard must report it as erased when the victim next wakes.
+ *   allows. While the victim sleeps, tldtool map show must count it as
+ *   erased and not yet seen; the guard must count it when the victim wakes.
  * - race: two attacker threads update 10,000 times while one flips the key
  *   between the attacker's pidfd and the victim's. Zero reads of 666.
+ * - inflate: the attacker announces a cookie for its own thread, attaches a
+ *   page without it and sleeps, 200 times. The guard sweeps each page and
+ *   counts no erasure: no vouched entry was touched (it counted 200 before).
  * - The victims' own registrations keep working, before and after.
  *
  * With the guard's links removed, the victim's new registration cannot be
@@ -51,6 +55,7 @@
 #define PLANTED		666
 #define PLANT_COOKIE	0x5eed
 #define RACE_TRIES	10000
+#define INFLATE_TRIES	200
 
 TLD_DEFINE_KEY(static_key, "test.static", sizeof(__u64));
 
@@ -138,7 +143,25 @@ static int race(int map_fd, int victim_pidfd, struct tld_map_value *v)
 	return 0;
 }
 
-/* attack UID plant|delete|race VICTIM_TID: 0 if the kernel let it through. */
+/*
+ * On its own thread, INFLATE_TRIES times: announce a cookie, attach a page
+ * that does not carry it, and sleep, so that the guard sweeps it. No
+ * vouched entry is ever erased: the guard's erased count must not move.
+ */
+static int inflate(int map_fd, struct tld_map_value *v)
+{
+	int self = syscall(SYS_pidfd_open, th_gettid(), PIDFD_THREAD), i;
+
+	for (i = 0; i < INFLATE_TRIES; i++) {
+		th_vouch(TLD_VOUCH_ANNOUNCE, PLANT_COOKIE + 1 + i, th_gettid());
+		if (bpf_map_update_elem(map_fd, &self, v, 0))
+			return 1;
+		usleep(100);
+	}
+	return 0;
+}
+
+/* attack UID plant|delete|race|inflate VICTIM_TID: 0 if the kernel let it through. */
 static int attack_main(const char *how, pid_t victim)
 {
 	struct tld_map_value v;
@@ -158,6 +181,8 @@ static int attack_main(const char *how, pid_t victim)
 	}
 	if (!strcmp(how, "delete"))
 		return bpf_map_delete_elem(map_fd, &pidfd) ? 1 : 0;
+	if (!strcmp(how, "inflate"))
+		return inflate(map_fd, &v);
 	return race(map_fd, pidfd, &v);
 }
 
@@ -280,6 +305,19 @@ static void check_vouches(const struct tld_guard_state *before, __u64 refused, _
 		 now.vouched - before->vouched, refused, mismatched);
 }
 
+/* The erased count is an alarm: nobody's own entries move it. */
+static void inflate_erased(void)
+{
+	struct tld_guard_state before = guard_state(), after;
+
+	TH_CHECK(attack(65534, "inflate", 1) == 0, "inflate: the kernel refused the update");
+	after = guard_state();
+	TH_CHECK(after.erased == before.erased && after.swept - before.swept == INFLATE_TRIES,
+		 "%d unvouched pages of the attacker's own: erased +%llu (want +0), swept +%llu (want +%d)",
+		 INFLATE_TRIES, after.erased - before.erased, after.swept - before.swept,
+		 INFLATE_TRIES);
+}
+
 static void plant(uid_t attacker, struct victim *v, const char *who)
 {
 	struct tld_guard_state before = guard_state(), mid;
@@ -309,12 +347,28 @@ static void plant(uid_t attacker, struct victim *v, const char *who)
 	TH_CHECK(reads(&g, 4242), "%s: the victim's re-registration is not read (%d)", who, g.init_err);
 }
 
+/* tldtool map show's count of erased entries the guard has not seen yet. */
+static int erased_pending(void)
+{
+	char args[300], out[4096];
+	const char *p;
+
+	snprintf(args, sizeof(args), "--path %s -j map show", map.path);
+	if (th_tldtool(args, out, sizeof(out)))
+		th_fatal("tldtool %s: %s", args, out);
+	p = strstr(out, "\"erased_pending\":");
+	return p ? atoi(p + strlen("\"erased_pending\":")) : -1;
+}
+
 static void erase(uid_t attacker, struct victim *v, const char *who)
 {
 	__u64 erased = guard_state().erased;
 	struct th_result g, u;
 
 	TH_CHECK(attack(attacker, "delete", v->tid) == 0, "%s: the kernel refused the delete", who);
+	/* The victim sleeps: the guard has not seen it, tldtool map show has. */
+	TH_CHECK(erased_pending() == 1, "%s: a sleeping victim's erased entry: map show says %d, want 1",
+		 who, erased_pending());
 	victim_poke(v, 'w');
 	read_victim(v->tid, &g, &u);
 	TH_CHECK(g.init_err == -61, "%s: after the delete: %d", who, g.init_err);
@@ -474,6 +528,7 @@ int main(int argc, char **argv)
 	against(60002, 60001, "uid 60002 against uid 60001");
 	against(65534, 65534, "uid 65534 against another uid 65534 process");
 	plant_on_spinner();
+	inflate_erased();
 	{
 		struct tld_guard_state st = guard_state();
 

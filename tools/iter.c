@@ -69,8 +69,12 @@ static ssize_t read_full(int fd, void *buf, size_t len)
 	return got;
 }
 
-/* How many tasks have an entry in the map at @map_path. */
-int tldtool_count_entries(const char *map_path, unsigned long long *count)
+/*
+ * How many tasks have an entry in the map at @map_path, and how many lost
+ * a vouched one the guard has not counted yet (their task has not run).
+ */
+int tldtool_count_entries(const char *map_path, unsigned long long *count,
+			  unsigned long long *erased_pending)
 {
 	struct tld_iter_bpf *skel;
 	struct bpf_link *link;
@@ -87,6 +91,7 @@ int tldtool_count_entries(const char *map_path, unsigned long long *count)
 	}
 	err = read_full(fd, buf, sizeof(buf)) < 0 ? -errno : 0;
 	*count = skel->bss->entries;
+	*erased_pending = skel->bss->erased_pending;
 	close(fd);
 	bpf_link__destroy(link);
 	tld_iter_bpf__destroy(skel);

@@ -138,6 +138,8 @@ static void map_show_json(struct tldtool *t, const char *path, const struct bpf_
 	json_uint(&t->j, "mismatched", gs->state.mismatched);
 	json_uint(&t->j, "swept", gs->state.swept);
 	json_uint(&t->j, "erased", gs->state.erased);
+	if (!count_err)
+		json_uint(&t->j, "erased_pending", gs->erased_pending);
 	json_object_end(&t->j);
 	json_object_end(&t->j);
 }
@@ -162,6 +164,9 @@ static void map_show_text(const char *path, const struct bpf_map_info *info,
 	printf("\tvouched %llu  refused %llu  mismatched %llu  swept %llu  erased %llu\n",
 	       gs->state.vouched, gs->state.refused, gs->state.mismatched, gs->state.swept,
 	       gs->state.erased);
+	if (!count_err && gs->erased_pending)
+		printf("\terased and not counted yet: %llu (their threads have not run since)\n",
+		       gs->erased_pending);
 }
 
 static int map_show(struct tldtool *t)
@@ -181,11 +186,11 @@ static int map_show(struct tldtool *t)
 		close(fd);
 		return tldtool_err(errno, "cannot query %s", path);
 	}
-	err = tldtool_count_entries(path, &entries);
+	guard_status(path, &gs);
+	err = tldtool_count_entries(path, &entries, &gs.erased_pending);
 	if (err == -EPERM)
 		tldtool_err(err, "counting entries needs CAP_BPF and CAP_PERFMON");
 	close(fd);
-	guard_status(path, &gs);
 	if (t->json)
 		map_show_json(t, path, &info, &st, err, entries, &gs);
 	else

@@ -67,7 +67,8 @@ struct tld_record {
 	unsigned char data[TLD_PAGE_SIZE];
 };
 typedef int (*tldtool_record_fn)(const struct tld_record *r, void *ctx);
-int tldtool_count_entries(const char *map_path, unsigned long long *count);
+int tldtool_count_entries(const char *map_path, unsigned long long *count,
+			  unsigned long long *erased_pending);
 int tldtool_dump(const char *map_path, pid_t pid, tldtool_record_fn fn, void *ctx);
 
 /* decode.c */
@@ -114,6 +115,7 @@ struct guard_status {
 	const char *missing;	/* a link that is not pinned */
 	int state_err;
 	struct tld_guard_state state;
+	unsigned long long erased_pending;	/* counted by a task iterator */
 };
 int guard_install(const char *map_path, int sweep);
 int guard_status(const char *map_path, struct guard_status *gs);
