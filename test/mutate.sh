@@ -107,6 +107,9 @@ mutate security bpf/tld_guard.bpf.c \
 mutate security bpf/tld_iter.bpf.c \
 	'		erased_pending++;' \
 	'		(void)0;'
+mutate top_rows tools/top.c \
+	'		if (r->head.vouched && vt.count == 1 && vt.width && vt.kind != VALUE_BOOL) {' \
+	'		if (vt.count == 1 && vt.width && vt.kind != VALUE_BOOL) {'
 mutate strict tools/tldd/client.c \
 	'	if (tgid != c->tgid)' \
 	'	if (0)'

@@ -37,6 +37,7 @@ struct top {
 	struct tld_top_bpf *skel;
 	struct top_row *rows;
 	unsigned int nrows;
+	unsigned int total;		/* records seen: rows past TOP_MAX_ROWS are counted, not kept */
 	struct top_group groups[TOP_MAX_GROUPS];
 	unsigned int ngroups;
 	unsigned long long *prev_ns;	/* by tid, last interval */
@@ -46,6 +47,7 @@ static int top_collect(const struct tld_record *r, void *ctx)
 {
 	struct top *top = ctx;
 
+	top->total++;
 	if (top->nrows < TOP_MAX_ROWS)
 		top->rows[top->nrows++].rec = *r;
 	return 0;
@@ -82,7 +84,11 @@ static void top_group(struct top *top, const char *name, unsigned long long valu
 	top->groups[i].threads++;
 }
 
-/* Print one thread, and charge its CPU time to its integer hints. */
+/*
+ * Print one thread, and charge its CPU time to its integer hints, if they
+ * are its own: hints nobody vouched for are shown marked, and counted
+ * nowhere.
+ */
 static void top_row(struct top *top, struct top_row *row, double interval)
 {
 	const struct tld_record *r = &row->rec;
@@ -102,13 +108,13 @@ static void top_row(struct top *top, struct top_row *row, double interval)
 		print_escaped(stdout, keys[i].name, sizeof(keys[i].name), 0);
 		putchar('=');
 		value_print(stdout, &vt, r->data + keys[i].at, keys[i].size);
-		if (vt.count == 1 && vt.width && vt.kind != VALUE_BOOL) {
+		if (r->head.vouched && vt.count == 1 && vt.width && vt.kind != VALUE_BOOL) {
 			v = 0;
 			memcpy(&v, r->data + keys[i].at, vt.width);
 			top_group(top, keys[i].name, v, row->cpu);
 		}
 	}
-	putchar('\n');
+	puts(r->head.vouched ? "" : "  [NOT VOUCHED]");
 }
 
 static int top_group_cmp(const void *a, const void *b)
@@ -155,7 +161,10 @@ static void top_print(struct top *top, double interval, int round, const char *b
 		fputs("\033[H\033[J", stdout);
 	else if (round)
 		putchar('\n');
-	printf("tldtool top: %u threads with tld data, every %.1f s\n", top->nrows, interval);
+	printf("tldtool top: %u threads with tld data, every %.1f s", top->total, interval);
+	if (top->total > top->nrows)
+		printf(" (the first %u shown)", top->nrows);
+	putchar('\n');
 	printf("%-8s %-8s %-16s %6s  HINTS\n", "TID", "PID", "COMM", "CPU");
 	top->ngroups = 0;
 	for (i = 0; i < top->nrows; i++) {
@@ -204,7 +213,7 @@ int tldtool_top(struct tldtool *t, int argc, char **argv)
 		ts.tv_sec = interval;
 		ts.tv_nsec = (interval - ts.tv_sec) * 1e9;
 		nanosleep(&ts, NULL);
-		top.nrows = 0;
+		top.nrows = top.total = 0;
 		err = tldtool_dump(tldtool_map_path(t), 0, top_collect, &top);
 		if (!err)
 			top_print(&top, interval, round, t->by);
