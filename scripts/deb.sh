@@ -42,7 +42,12 @@ check() {
 	installed tldd /usr/sbin/tldd
 	installed tldd /lib/systemd/system/tldd.socket
 	installed tldd /lib/systemd/system/tldd.service
-	systemd-analyze verify /lib/systemd/system/tldd.socket /lib/systemd/system/tldd.service
+	# Where systemd is installed; its man check needs man-db, which may not be.
+	if command -v systemd-analyze >/dev/null; then
+		bad=$(systemd-analyze verify /lib/systemd/system/tldd.socket \
+			/lib/systemd/system/tldd.service 2>&1 | grep -v "Command 'man " || true)
+		[ -z "$bad" ] || { echo "deb.sh: tldd's units: $bad"; exit 1; }
+	fi
 	[ "$(pkg-config --modversion libtld)" = "$(sed -n 's/^VERSION[ \t]*:= //p' "$src/Makefile")" ] ||
 		{ echo "deb.sh: pkg-config does not find libtld"; exit 1; }
 	/usr/sbin/tldtool --help >/dev/null

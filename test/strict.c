@@ -12,6 +12,9 @@
  *   query are refused), nor with a pidfd of its own thread that exited
  *   and whose tid the victim's new thread now has. Afterwards every reader
  *   still reads the victim's own values.
+ * - A connection held by another process after the one that made it
+ *   exited: an attach for the new process that took its number (made to,
+ *   with ns_last_pid) is refused.
  * - Requests that are not requests (short, no descriptor, two, a pipe
  *   instead of a pidfd, a store that is not a sealed memfd) are refused and
  *   tldd goes on serving.
@@ -348,6 +351,71 @@ static int stale_main(void)
 	return 0;
 }
 
+static void send_fd(int sock, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] __attribute__((aligned(8))) = { 0 };
+	struct iovec iov = { .iov_base = "s", .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(sock, &mh, 0) != 1)
+		_exit(2);
+}
+
+static int recv_fd(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] __attribute__((aligned(8)));
+	char b;
+	struct iovec iov = { .iov_base = &b, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	int fd = -1;
+
+	if (recvmsg(sock, &mh, 0) == 1 && CMSG_FIRSTHDR(&mh))
+		memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof(int));
+	return fd;
+}
+
+/*
+ * handoff: a child connects to tldd, hands us its connection and exits;
+ * say its pid. Then read a tid (a new process's, which has the child's
+ * number by then) and attach our forged page to it on the dead child's
+ * connection; say what tldd answered.
+ */
+static int handoff_main(void)
+{
+	struct tld_broker_req req = raw_req(TLD_BROKER_ATTACH, TLD_PAGE_SIZE);
+	int sv[2], sock, pidfd;
+	pid_t child;
+	char line[32];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		return 2;
+	child = fork();
+	if (!child) {
+		sock = raw_hello();
+		if (sock < 0)
+			_exit(2);
+		send_fd(sv[1], sock);
+		_exit(0);
+	}
+	sock = recv_fd(sv[0]);
+	waitpid(child, NULL, 0);
+	if (sock < 0)
+		return 2;
+	say("%d\n", child);
+	if (!fgets(line, sizeof(line), stdin))
+		return 2;
+	pidfd = syscall(SYS_pidfd_open, atoi(line), PIDFD_THREAD);
+	say("attach %d\n", pidfd < 0 ? -1000 : raw_call(sock, &req, sizeof(req), &pidfd, 1));
+	return 0;
+}
+
 /* malformed: requests that are not requests; say each answer. */
 static int malformed_main(void)
 {
@@ -555,16 +623,21 @@ static void attacks(struct proc *v, pid_t victim)
 	expect_reads(v, victim, 4242, "after the attacks");
 }
 
+static void set_last_pid(pid_t pid)
+{
+	FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "w");
+
+	if (!f || fprintf(f, "%d", pid) < 0 || fclose(f))
+		th_fatal("ns_last_pid: %m");
+}
+
 /* Make the victim's next thread take tid @tid; its tid, and @tid if it did. */
 static pid_t reuse_tid(struct proc *v, pid_t tid)
 {
-	char line[64], last[16];
+	char line[64];
 	int got = 0, st;
-	FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "w");
 
-	snprintf(last, sizeof(last), "%d", tid - 1);
-	if (!f || fputs(last, f) < 0 || fclose(f))
-		th_fatal("ns_last_pid: %m");
+	set_last_pid(tid - 1);
 	proc_send(v, 't');
 	if (sscanf(proc_line(v, line, sizeof(line)), "%d %d", &got, &st) != 2 || st)
 		th_fatal("the victim's thread did not register: '%s'", line);
@@ -594,6 +667,40 @@ static void stale_pidfd(struct proc *v)
 		 "an exited thread's pidfd, its tid now the victim's: '%s', want ESRCH", line);
 	proc_stop(&a);
 	expect_reads(v, tid, 5000, "the victim's thread with the reused tid");
+}
+
+/*
+ * A connection whose process exited, held by another: the new process that
+ * takes its number is not its caller.
+ */
+static void dead_caller(void)
+{
+	char line[64];
+	struct proc h, v;
+	pid_t dead = 0, tid = 0;
+	int tries;
+
+	for (tries = 0; tries < 20; tries++) {
+		proc_start(&h, 65534, (const char *const[]){ "strict", "handoff", NULL });
+		dead = atoi(proc_line(&h, line, sizeof(line)));
+		set_last_pid(dead - 1);
+		tid = victim_start(&v, 60001, (const char *const[]){ "strict", "victim", NULL });
+		if (tid == dead)
+			break;
+		proc_stop(&v);
+		proc_stop(&h);	/* another task took the number first: set it up again */
+	}
+	if (tid != dead)
+		th_fatal("no victim got the number %d of the process that connected", dead);
+	snprintf(line, sizeof(line), "%d\n", tid);
+	if (write(h.in, line, strlen(line)) < 0)
+		th_fatal("handoff died");
+	TH_CHECK(!strcmp(proc_line(&h, line, sizeof(line)), "attach -3"),
+		 "an attach for process %d on the connection of the process %d was: '%s', want ESRCH",
+		 tid, dead, line);
+	proc_stop(&h);
+	expect_reads(&v, tid, 4242, "the process that took a dead caller's number");
+	proc_stop(&v);
 }
 
 static void malformed(struct proc *v, pid_t victim)
@@ -744,6 +851,8 @@ int main(int argc, char **argv)
 		return stale_main();
 	if (argc == 2 && !strcmp(argv[1], "malformed"))
 		return malformed_main();
+	if (argc == 2 && !strcmp(argv[1], "handoff"))
+		return handoff_main();
 
 	th_map_create(&map, "--mode 0600");
 	snprintf(sock_path, sizeof(sock_path), "/tmp/tld-strict-%d.sock", getpid());
@@ -765,6 +874,8 @@ int main(int argc, char **argv)
 	attacks(&v, victim);
 	phase("stale_pidfd");
 	stale_pidfd(&v);
+	phase("dead_caller");
+	dead_caller();
 	phase("malformed");
 	malformed(&v, victim);
 	phase("quota_and_restart");

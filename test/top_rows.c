@@ -12,6 +12,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,18 +29,45 @@ TLD_DEFINE_KEY(class_key, "top.class:u32", sizeof(__u32));
 
 static pthread_barrier_t in, out;
 static pid_t first_tid;
+static int asleep[2];
 
+/*
+ * Thread 0 sleeps in read() until the end: a woken thread's unvouched
+ * entry is swept, and a barrier wakes its waiters before they sleep again.
+ */
 static void *member(void *arg)
 {
 	__u32 *v = tld_get_data(class_key);
+	char c;
 
 	if (v)
 		*v = (long)arg % 3;
 	if (!arg)
 		first_tid = th_gettid();
 	pthread_barrier_wait(&in);
-	pthread_barrier_wait(&out);
+	if (!arg && read(asleep[0], &c, 1) < 0)
+		th_fatal("read: %m");
+	else if (arg)
+		pthread_barrier_wait(&out);
 	return NULL;
+}
+
+/* Until @tid is blocked in read(2) ("0 ..." in its syscall file). */
+static void wait_asleep(pid_t tid)
+{
+	char path[64], line[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+	for (;;) {
+		f = fopen(path, "r");
+		if (!f || !fgets(line, sizeof(line), f))
+			th_fatal("%s: %m", path);
+		fclose(f);
+		if (!strncmp(line, "0 ", 2))
+			return;
+		sched_yield();
+	}
 }
 
 /* Replace @tid's entry with pages of ours claiming class 99, unvouched. */
@@ -70,12 +98,15 @@ int main(void)
 	long i;
 
 	th_map_create(&map, NULL);
+	if (pipe(asleep))
+		th_fatal("pipe: %m");
 	pthread_barrier_init(&in, NULL, NTHREADS + 1);
-	pthread_barrier_init(&out, NULL, NTHREADS + 1);
+	pthread_barrier_init(&out, NULL, NTHREADS);
 	for (i = 0; i < NTHREADS; i++)
 		if (pthread_create(&t[i], NULL, member, (void *)i))
 			th_fatal("thread %ld: %m", i);
 	pthread_barrier_wait(&in);
+	wait_asleep(first_tid);
 	replace(first_tid);
 
 	if (th_tldtool("top --interval 0.1 --iterations 1", text, len))
@@ -93,6 +124,8 @@ int main(void)
 		 "hint values: %.300s", groups ? groups : "(none)");
 
 	pthread_barrier_wait(&out);
+	if (write(asleep[1], "x", 1) != 1)
+		th_fatal("write: %m");
 	for (i = 0; i < NTHREADS; i++)
 		pthread_join(t[i], NULL);
 	free(text);

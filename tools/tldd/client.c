@@ -14,7 +14,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include "syscall.h"
 #include "tldd.h"
@@ -22,6 +24,8 @@
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD	77
 #endif
+
+#define TLDD_BATCH	16
 
 static struct tldd_client *tldd_clients;
 
@@ -43,13 +47,13 @@ struct tldd_client *tldd_client_new(int fd)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) ||
 	    tldd_pidfd_info(pidfd, &tid, &c->tgid, &euid))
 		goto fail;
-	tld_sys_close(pidfd);
 	if (tldd_conn_admit(cred.uid, 1)) {
 		tldd_say("uid %u: too many connections", cred.uid);
 		goto fail_conn;
 	}
 	c->kind = TLDD_CLIENT;
 	c->fd = fd;
+	c->pidfd = pidfd;
 	c->uid = cred.uid;
 	c->next = tldd_clients;
 	tldd_clients = c;
@@ -60,6 +64,7 @@ fail:
 		tld_sys_close(pidfd);
 fail_conn:
 	free(c);
+	tld_sys_close(pidfd);
 	tld_sys_close(fd);
 	return NULL;
 }
@@ -80,6 +85,7 @@ void tldd_client_close(struct tldd_client *c)
 	if (c->store)
 		munmap(c->store, TLD_BROKER_STORE_MAX);
 	tldd_conn_admit(c->uid, -1);
+	tld_sys_close(c->pidfd);
 	tld_sys_close(c->fd);
 	free(c);
 }
@@ -98,6 +104,7 @@ static int tldd_fail(struct tld_broker_rep *rep, int err, const char *fmt, ...)
 /* The process's store: a memfd that cannot shrink under the mapping. */
 static int tldd_hello(struct tldd_client *c, int fd, struct tld_broker_rep *rep)
 {
+	struct statfs sfs;
 	struct stat st;
 	int seals;
 	void *p;
@@ -105,20 +112,29 @@ static int tldd_hello(struct tldd_client *c, int fd, struct tld_broker_rep *rep)
 	if (c->store)
 		return tldd_fail(rep, -EALREADY, "this connection has a store already");
 	seals = fcntl(fd, F_GET_SEALS);
-	if (seals < 0 || !(seals & F_SEAL_SHRINK) || fstat(fd, &st) || !S_ISREG(st.st_mode))
+	/* Not hugetlbfs: mapping it would reserve huge pages for the whole store. */
+	if (seals < 0 || !(seals & F_SEAL_SHRINK) || fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    fstatfs(fd, &sfs) || sfs.f_type != TMPFS_MAGIC)
 		return tldd_fail(rep, -EINVAL, "the store must be a memfd sealed with F_SEAL_SHRINK");
-	p = mmap(NULL, TLD_BROKER_STORE_MAX, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p = mmap(NULL, TLD_BROKER_STORE_MAX, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+		 fd, 0);
 	if (p == MAP_FAILED)
 		return tldd_fail(rep, -errno, "cannot map the store: %s", strerror(errno));
 	c->store = p;
 	return 0;
 }
 
-/* The thread @pidfd names, if it is the caller's. */
+/*
+ * The thread @pidfd names, if it is the caller's. Its process is compared
+ * by number, so the caller must still be alive afterwards: a connection
+ * outlives its process when another process holds it, and the number may
+ * be a new process's by then. A process never comes back, so a caller
+ * alive after the thread was seen in its number was alive before.
+ */
 static int tldd_thread(struct tldd_client *c, int pidfd, pid_t *tid,
 		       struct tld_broker_rep *rep)
 {
-	pid_t tgid;
+	pid_t tgid, ptid, ptgid;
 	uid_t euid;
 	int err = tldd_pidfd_info(pidfd, tid, &tgid, &euid);
 
@@ -129,6 +145,8 @@ static int tldd_thread(struct tldd_client *c, int pidfd, pid_t *tid,
 	if (tgid != c->tgid)
 		return tldd_fail(rep, -EPERM, "thread %d is in process %d, not in the caller, process %d",
 				 *tid, tgid, c->tgid);
+	if (tldd_pidfd_info(c->pidfd, &ptid, &ptgid, &euid) || ptgid != c->tgid)
+		return tldd_fail(rep, -ESRCH, "process %d, which connected, has exited", c->tgid);
 	return 0;
 }
 
@@ -283,28 +301,41 @@ static int tldd_recv(struct tldd_client *c, struct tld_broker_req *req, int *fd)
 	return 1;
 }
 
-/* Answer every request waiting; close the connection when it ends. */
+/*
+ * Answer the requests waiting, a few at a time so that no client keeps the
+ * others waiting (the epoll set is level-triggered: the rest come next);
+ * close the connection when it ends.
+ */
+/* Answer one request; -errno if the connection is over. */
+static int tldd_answer(struct tldd_client *c, struct tld_broker_req *req, int fd)
+{
+	struct tld_broker_rep rep = {
+		.magic = TLD_BROKER_MAGIC, .version = TLD_BROKER_VERSION, .op = req->op,
+	};
+
+	rep.ret = fd < 0 ? tldd_fail(&rep, -EPROTO, "a request must be %zu bytes with one descriptor",
+				     sizeof(*req))
+			 : tldd_dispatch(c, req, &fd, &rep);
+	if (fd >= 0)
+		tld_sys_close(fd);
+	if (rep.ret < 0 && tldd_opts.verbose)
+		tldd_say("process %d (uid %u): %s", c->tgid, c->uid, rep.msg);
+	if (send(c->fd, &rep, sizeof(rep), MSG_DONTWAIT | MSG_NOSIGNAL) != sizeof(rep))
+		return -EPIPE;	/* it does not read its answers */
+	return 0;
+}
+
 void tldd_client_input(struct tldd_client *c)
 {
 	struct tld_broker_req req;
-	struct tld_broker_rep rep;
-	int fd, got;
+	int fd = -1, err = 0, n;
 
-	while ((got = tldd_recv(c, &req, &fd)) > 0) {
-		memset(&rep, 0, sizeof(rep));
-		rep.magic = TLD_BROKER_MAGIC;
-		rep.version = TLD_BROKER_VERSION;
-		rep.op = req.op;
-		rep.ret = fd < 0 ? tldd_fail(&rep, -EPROTO, "a request must be %zu bytes with one descriptor",
-					     sizeof(req))
-				 : tldd_dispatch(c, &req, &fd, &rep);
-		if (fd >= 0)
-			tld_sys_close(fd);
-		if (rep.ret < 0 && tldd_opts.verbose)
-			tldd_say("process %d (uid %u): %s", c->tgid, c->uid, rep.msg);
-		if (send(c->fd, &rep, sizeof(rep), MSG_DONTWAIT | MSG_NOSIGNAL) != sizeof(rep))
+	for (n = 0; n < TLDD_BATCH && !err; n++) {
+		err = tldd_recv(c, &req, &fd);
+		if (err <= 0)
 			break;
+		err = tldd_answer(c, &req, fd);
 	}
-	if (got < 0 || got > 0)
+	if (err < 0)
 		tldd_client_close(c);
 }

@@ -220,11 +220,12 @@ int main(int argc, char **argv)
 		tldd_say("epoll_create1: %s", strerror(errno));
 		return 1;
 	}
-	lfd = tldd_listen();
-	tldd_watch(lfd, &tldd_listener);
+	/* Before the first request, so that every quota counts what the map holds. */
 	n = tldd_reg_adopt();
 	tldd_say("serving %s on %s; %d registered threads adopted", tldd_opts.map,
 		 tldd_opts.socket, n < 0 ? 0 : n);
+	lfd = tldd_listen();
+	tldd_watch(lfd, &tldd_listener);
 	for (;;) {
 		n = epoll_wait(tldd_epfd, &ev, 1, -1);
 		if (n < 0 && errno != EINTR) {

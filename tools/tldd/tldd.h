@@ -31,7 +31,8 @@ enum tldd_kind { TLDD_LISTEN, TLDD_CLIENT, TLDD_REG };
 struct tldd_client {
 	enum tldd_kind kind;
 	int fd;
-	pid_t tgid;		/* in tldd's pid namespace */
+	int pidfd;		/* the process's (SO_PEERPIDFD) */
+	pid_t tgid;		/* in tldd's pid namespace, while pidfd's task lives */
 	uid_t uid;
 	char *store;		/* its store, TLD_BROKER_STORE_MAX bytes, or NULL */
 	struct tldd_client *next;
