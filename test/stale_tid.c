@@ -20,6 +20,7 @@
 #include <grp.h>
 #include <signal.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,25 +40,37 @@ static void say(const char *what, long v)
 	fflush(stdout);
 }
 
+static pid_t dead_tid;
+
 static void *raw_exit(void *arg)
 {
 	__u64 *v = tld_get_data(static_key);
 
 	if (v)
 		*v = 4242;
-	say("dead", th_gettid());
+	__atomic_store_n(&dead_tid, th_gettid(), __ATOMIC_RELEASE);
 	syscall(SYS_exit, 0);
 	return arg;
 }
 
-/* victim: a thread registers and exits raw; on a byte, tld_refresh(). */
+/*
+ * victim: a thread registers and exits raw; once the kernel has freed its
+ * tid, say it; on a byte, tld_refresh().
+ */
 static int victim_main(void)
 {
+	char path[64], c;
 	pthread_t t;
-	char c;
+	pid_t tid;
 
 	*(__u64 *)tld_get_data(static_key) = 1;
 	pthread_create(&t, NULL, raw_exit, NULL);
+	while (!(tid = __atomic_load_n(&dead_tid, __ATOMIC_ACQUIRE)))
+		sched_yield();
+	snprintf(path, sizeof(path), "/proc/self/task/%d", tid);
+	while (!access(path, F_OK))
+		sched_yield();
+	say("dead", tid);
 	if (read(0, &c, 1) != 1)
 		return 2;
 	say("refresh", tld_refresh());
@@ -178,9 +191,9 @@ int main(int argc, char **argv)
 
 	start(&v, 60001, "victim");
 	dead = expect_line(&v, "dead");
-	/* The tid is free once the kernel reaped the thread; another task may take it first. */
+	/* Another task may take the free tid first: then set it up again. */
 	for (tries = 0; tries < 20 && !take_tid(&a, dead); tries++)
-		usleep(10000);
+		;
 	if (tries == 20)
 		th_fatal("no attacker thread got tid %d", dead);
 	poke(&v);

@@ -40,6 +40,7 @@
 #include <stdarg.h>
 #include <grp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,9 +317,24 @@ static int attack_main(const char *how, pid_t victim)
 	return 0;
 }
 
+/* Until the kernel has let go of this process's thread @tid, and its number. */
+static void wait_gone(pid_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d", tid);
+	while (!access(path, F_OK))
+		sched_yield();
+}
+
+static volatile int pidfd_open_done;
+
+/* Say its tid, and exit once the caller holds a pidfd for it. */
 static void *exit_now(void *arg)
 {
-	*(pid_t *)arg = th_gettid();
+	__atomic_store_n((pid_t *)arg, th_gettid(), __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&pidfd_open_done, __ATOMIC_ACQUIRE))
+		sched_yield();
 	return NULL;
 }
 
@@ -339,11 +355,14 @@ static int stale_main(void)
 		return 2;
 	pthread_create(&t, NULL, exit_now, &tid);
 	while (!__atomic_load_n(&tid, __ATOMIC_ACQUIRE))
-		;
+		sched_yield();
 	pidfd = syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+	__atomic_store_n(&pidfd_open_done, 1, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
 	if (pidfd < 0)
 		return 2;
+	/* pthread_join() returns before the kernel frees the tid. */
+	wait_gone(tid);
 	say("%d\n", tid);
 	if (read(0, &c, 1) != 1)
 		return 2;
@@ -655,7 +674,9 @@ static void stale_pidfd(struct proc *v)
 	for (tries = 0; tries < 20; tries++) {
 		proc_start(&a, 65534, (const char *const[]){ "strict", "stale", NULL });
 		tid = atoi(proc_line(&a, line, sizeof(line)));
-		if (tid > 1 && reuse_tid(v, tid) == tid)
+		if (tid <= 1)
+			th_fatal("the attacker did not start: '%s'", line);
+		if (reuse_tid(v, tid) == tid)
 			break;
 		proc_stop(&a);	/* another task took the tid first: set it up again */
 		tid = 0;
