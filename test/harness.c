@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
@@ -411,4 +413,33 @@ bool th_child_end(struct th_child *c)
 	close(c->up);
 	waitpid(c->pid, &status, 0);
 	return WIFEXITED(status) && !WEXITSTATUS(status);
+}
+
+void th_become(uid_t uid)
+{
+	if (setgroups(0, NULL) || setgid(uid) || setuid(uid))
+		_exit(3);
+}
+
+void th_spawn(struct th_proc *p, uid_t uid, const char *const *argv)
+{
+	int to[2], from[2];
+
+	if (pipe2(to, O_CLOEXEC) || pipe2(from, O_CLOEXEC))
+		th_fatal("pipe: %m");
+	p->pid = fork();
+	if (p->pid < 0)
+		th_fatal("fork: %m");
+	if (!p->pid) {
+		dup2(to[0], 0);
+		dup2(from[1], 1);
+		if (uid)
+			th_become(uid);
+		execv(argv[0][0] == '/' ? argv[0] : th_exe(), (char *const *)argv);
+		_exit(4);
+	}
+	close(to[0]);
+	close(from[1]);
+	p->in = to[1];
+	p->out = from[0];
 }

@@ -39,6 +39,19 @@ const char *th_exe(void);
 const char *th_build_dir(void);
 /* Run @cmd, its output (and errors) in @out; returns its exit status. */
 int th_run(const char *cmd, char *out, size_t out_len);
+/*
+ * A child running @argv: this program unless argv[0] is a path; as @uid
+ * (groups dropped) unless 0; with pipes to its stdin and from its stdout,
+ * close-on-exec here, so that no other child keeps them open.
+ */
+struct th_proc {
+	pid_t pid;
+	int in, out;
+};
+void th_spawn(struct th_proc *p, uid_t uid, const char *const *argv);
+/* Drop to @uid, groups included; exit 3 if the kernel refuses. */
+void th_become(uid_t uid);
+
 /* Run the built tldtool with @args. */
 int th_tldtool(const char *args, char *out, size_t out_len);
 

@@ -65,12 +65,6 @@ static struct reader_unvouched_bpf *unguarded;
 
 /* ---- the programs, re-executed under other uids ------------------------ */
 
-static void become(uid_t uid)
-{
-	if (setgroups(0, NULL) || setgid(uid) || setuid(uid))
-		_exit(3);
-}
-
 /*
  * victim UID [spin]: register, say "tid\n", then do what the parent
  * writes, or spin without a system call.
@@ -195,28 +189,15 @@ struct victim {
 
 static void victim_start(struct victim *v, uid_t uid, bool spin)
 {
-	int to[2], from[2];
 	char line[32], arg[16];
+	struct th_proc p;
 
-	if (pipe(to) || pipe(from))
-		th_fatal("pipe: %m");
 	snprintf(arg, sizeof(arg), "%u", uid);
-	v->pid = fork();
-	if (!v->pid) {
-		dup2(to[0], 0);
-		dup2(from[1], 1);
-		close(to[0]);
-		close(to[1]);
-		close(from[0]);
-		close(from[1]);
-		become(uid);
-		execl(th_exe(), th_exe(), "victim", arg, spin ? "spin" : NULL, (char *)NULL);
-		_exit(4);
-	}
-	close(to[0]);
-	close(from[1]);
-	v->in = to[1];
-	v->out = from[0];
+	th_spawn(&p, uid, (const char *const[]){ "security", "victim", arg, spin ? "spin" : NULL,
+						  NULL });
+	v->pid = p.pid;
+	v->in = p.in;
+	v->out = p.out;
 	if (read(v->out, line, sizeof(line)) <= 0)
 		th_fatal("the victim did not start");
 	v->tid = atoi(line);
@@ -250,7 +231,7 @@ static int attack(uid_t uid, const char *how, pid_t victim)
 	snprintf(b, sizeof(b), "%d", victim);
 	pid = fork();
 	if (!pid) {
-		become(uid);
+		th_become(uid);
 		execl(th_exe(), th_exe(), "attack", a, how, b, (char *)NULL);
 		_exit(4);
 	}

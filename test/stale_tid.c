@@ -98,30 +98,14 @@ static int attacker_main(void)
 }
 
 struct proc {
-	pid_t pid;
+	struct th_proc p;
 	FILE *out;
-	int in;
 };
 
 static void start(struct proc *p, uid_t uid, const char *role)
 {
-	int to[2], from[2];
-
-	if (pipe2(to, O_CLOEXEC) || pipe2(from, O_CLOEXEC))
-		th_fatal("pipe: %m");
-	p->pid = fork();
-	if (!p->pid) {
-		dup2(to[0], 0);
-		dup2(from[1], 1);
-		if (setgroups(0, NULL) || setgid(uid) || setuid(uid))
-			_exit(3);
-		execl(th_exe(), th_exe(), role, (char *)NULL);
-		_exit(4);
-	}
-	close(to[0]);
-	close(from[1]);
-	p->in = to[1];
-	p->out = fdopen(from[0], "r");
+	th_spawn(&p->p, uid, (const char *const[]){ "stale_tid", role, NULL });
+	p->out = fdopen(p->p.out, "r");
 }
 
 static long expect_line(struct proc *p, const char *what)
@@ -130,22 +114,22 @@ static long expect_line(struct proc *p, const char *what)
 	long v;
 
 	if (fscanf(p->out, "%15s %ld", word, &v) != 2 || strcmp(word, what))
-		th_fatal("wanted '%s N' from process %d", what, p->pid);
+		th_fatal("wanted '%s N' from process %d", what, p->p.pid);
 	return v;
 }
 
 static void poke(struct proc *p)
 {
-	if (write(p->in, "g", 1) != 1)
-		th_fatal("process %d died", p->pid);
+	if (write(p->p.in, "g", 1) != 1)
+		th_fatal("process %d died", p->p.pid);
 }
 
 static void stop(struct proc *p)
 {
-	close(p->in);
+	close(p->p.in);
 	fclose(p->out);
-	kill(p->pid, SIGKILL);
-	waitpid(p->pid, NULL, 0);
+	kill(p->p.pid, SIGKILL);
+	waitpid(p->p.pid, NULL, 0);
 }
 
 static void set_last_pid(pid_t pid)

@@ -80,12 +80,6 @@ static struct compat_bpf *upstream;
 
 /* ---- the programs, re-executed under other uids ------------------------ */
 
-static void become(uid_t uid)
-{
-	if (setgroups(0, NULL) || setgid(uid) || setuid(uid))
-		_exit(3);
-}
-
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
 {
@@ -465,40 +459,8 @@ static int malformed_main(void)
 
 /* ---- the test ------------------------------------------------------------ */
 
-struct proc {
-	pid_t pid;
-	int in, out;	/* its stdin, its stdout */
-};
-
-/* Run @args (this program unless args[0] is a path) as @uid (0: as root). */
-static void proc_start(struct proc *p, uid_t uid, const char *const *args)
-{
-	int to[2], from[2];
-
-	/* Close-on-exec: another child holding them would keep this one's stdin open. */
-	if (pipe2(to, O_CLOEXEC) || pipe2(from, O_CLOEXEC))
-		th_fatal("pipe: %m");
-	p->pid = fork();
-	if (!p->pid) {
-		dup2(to[0], 0);
-		dup2(from[1], 1);
-		close(to[0]);
-		close(to[1]);
-		close(from[0]);
-		close(from[1]);
-		if (uid)
-			become(uid);
-		execv(args[0][0] == '/' ? args[0] : th_exe(), (char *const *)args);
-		_exit(4);
-	}
-	close(to[0]);
-	close(from[1]);
-	p->in = to[1];
-	p->out = from[0];
-}
-
 /* One line (or @n bytes if n), without its newline; fatal at end of file. */
-static char *proc_line(struct proc *p, char *buf, size_t len)
+static char *proc_line(struct th_proc *p, char *buf, size_t len)
 {
 	size_t i = 0;
 	char c;
@@ -509,13 +471,13 @@ static char *proc_line(struct proc *p, char *buf, size_t len)
 	return buf;
 }
 
-static void proc_send(struct proc *p, char c)
+static void proc_send(struct th_proc *p, char c)
 {
 	if (write(p->in, &c, 1) != 1)
 		th_fatal("the process %d died", p->pid);
 }
 
-static int proc_stop(struct proc *p)
+static int proc_stop(struct th_proc *p)
 {
 	int st;
 
@@ -584,7 +546,7 @@ static int tldd_adopted(void)
 }
 
 /* What each reader read for @tid: tld.bpf.h, unchecked, upstream (-1: none). */
-static void read_all(struct proc *v, pid_t tid, __s64 out[3])
+static void read_all(struct th_proc *v, pid_t tid, __s64 out[3])
 {
 	struct th_result g = { 0 }, u = { 0 };
 	struct th_compat_result c = { 0 };
@@ -602,7 +564,7 @@ static void read_all(struct proc *v, pid_t tid, __s64 out[3])
 	out[2] = !c.init_err && (c.found & 1) ? (__s64)c.value_static : -1;
 }
 
-static void expect_reads(struct proc *v, pid_t tid, __s64 want, const char *when)
+static void expect_reads(struct th_proc *v, pid_t tid, __s64 want, const char *when)
 {
 	__s64 got[3];
 
@@ -613,29 +575,29 @@ static void expect_reads(struct proc *v, pid_t tid, __s64 want, const char *when
 }
 
 /* A process of uid 60001 that registered its main thread through tldd. */
-static pid_t victim_start(struct proc *v, uid_t uid, const char *const *args)
+static pid_t victim_start(struct th_proc *v, uid_t uid, const char *const *args)
 {
 	char line[64];
 	int tid, st;
 
-	proc_start(v, uid, args);
+	th_spawn(v, uid, args);
 	if (sscanf(proc_line(v, line, sizeof(line)), "%d %d", &tid, &st) != 2)
 		th_fatal("the victim did not start: '%s'", line);
 	TH_CHECK(st == 0, "the victim's registration through tldd: %d", st);
 	return tid;
 }
 
-static void attacks(struct proc *v, pid_t victim)
+static void attacks(struct th_proc *v, pid_t victim)
 {
 	char line[128], arg[16];
-	struct proc a;
+	struct th_proc a;
 
 	snprintf(arg, sizeof(arg), "%d", victim);
-	proc_start(&a, 65534, (const char *const[]){ "strict", "attack", "direct", arg, NULL });
+	th_spawn(&a, 65534, (const char *const[]){ "strict", "attack", "direct", arg, NULL });
 	TH_CHECK(!strcmp(proc_line(&a, line, sizeof(line)), "open -13"),
 		 "uid 65534 opening the 0600 map: '%s'", line);
 	proc_stop(&a);
-	proc_start(&a, 65534, (const char *const[]){ "strict", "attack", "broker", arg, NULL });
+	th_spawn(&a, 65534, (const char *const[]){ "strict", "attack", "broker", arg, NULL });
 	TH_CHECK(!strcmp(proc_line(&a, line, sizeof(line)), "attach -1 query -1 detach -1"),
 		 "uid 65534 through tldd with the victim's pidfd: '%s', want EPERM each", line);
 	proc_stop(&a);
@@ -651,7 +613,7 @@ static void set_last_pid(pid_t pid)
 }
 
 /* Make the victim's next thread take tid @tid; its tid, and @tid if it did. */
-static pid_t reuse_tid(struct proc *v, pid_t tid)
+static pid_t reuse_tid(struct th_proc *v, pid_t tid)
 {
 	char line[64];
 	int got = 0, st;
@@ -664,15 +626,15 @@ static pid_t reuse_tid(struct proc *v, pid_t tid)
 }
 
 /* An attacker thread exits; the victim's new thread takes its tid. */
-static void stale_pidfd(struct proc *v)
+static void stale_pidfd(struct th_proc *v)
 {
 	char line[64];
-	struct proc a;
+	struct th_proc a;
 	pid_t tid = 0;
 	int tries;
 
 	for (tries = 0; tries < 20; tries++) {
-		proc_start(&a, 65534, (const char *const[]){ "strict", "stale", NULL });
+		th_spawn(&a, 65534, (const char *const[]){ "strict", "stale", NULL });
 		tid = atoi(proc_line(&a, line, sizeof(line)));
 		if (tid <= 1)
 			th_fatal("the attacker did not start: '%s'", line);
@@ -697,12 +659,12 @@ static void stale_pidfd(struct proc *v)
 static void dead_caller(void)
 {
 	char line[64];
-	struct proc h, v;
+	struct th_proc h, v;
 	pid_t dead = 0, tid = 0;
 	int tries;
 
 	for (tries = 0; tries < 20; tries++) {
-		proc_start(&h, 65534, (const char *const[]){ "strict", "handoff", NULL });
+		th_spawn(&h, 65534, (const char *const[]){ "strict", "handoff", NULL });
 		dead = atoi(proc_line(&h, line, sizeof(line)));
 		set_last_pid(dead - 1);
 		tid = victim_start(&v, 60001, (const char *const[]){ "strict", "victim", NULL });
@@ -724,12 +686,12 @@ static void dead_caller(void)
 	proc_stop(&v);
 }
 
-static void malformed(struct proc *v, pid_t victim)
+static void malformed(struct th_proc *v, pid_t victim)
 {
 	char line[256];
-	struct proc a;
+	struct th_proc a;
 
-	proc_start(&a, 65534, (const char *const[]){ "strict", "malformed", NULL });
+	th_spawn(&a, 65534, (const char *const[]){ "strict", "malformed", NULL });
 	TH_CHECK(!strcmp(proc_line(&a, line, sizeof(line)),
 			 "short -71 nofd -71 twofds -71 pipe -9 offset -22 pastend -14 file -22 op -95"),
 		 "malformed requests: '%s'", line);
@@ -738,19 +700,19 @@ static void malformed(struct proc *v, pid_t victim)
 }
 
 /* A member process of @uid registering @n threads; its "ok K quota Q". */
-static void member_run(struct proc *m, uid_t uid, int n, const char *want)
+static void member_run(struct th_proc *m, uid_t uid, int n, const char *want)
 {
 	char line[64], arg[16];
 
 	snprintf(arg, sizeof(arg), "%d", n);
-	proc_start(m, uid, (const char *const[]){ "strict", "member", arg, NULL });
+	th_spawn(m, uid, (const char *const[]){ "strict", "member", arg, NULL });
 	TH_CHECK(!strcmp(proc_line(m, line, sizeof(line)), want),
 		 "uid %u registering %d threads: '%s', want '%s'", uid, n, line, want);
 }
 
-static void quota_and_restart(struct proc *v, pid_t victim)
+static void quota_and_restart(struct th_proc *v, pid_t victim)
 {
-	struct proc m1, m2, m3;
+	struct th_proc m1, m2, m3;
 	char line[64];
 	__s64 got[3];
 	int tid, st;
@@ -782,7 +744,7 @@ static void quota_and_restart(struct proc *v, pid_t victim)
 		 "a thread that let go: tld.bpf.h %lld, unchecked %lld; want -ENODATA", got[0], got[1]);
 }
 
-static void tldd_dies(struct proc *v)
+static void tldd_dies(struct th_proc *v)
 {
 	char line[64];
 	int fds, tid, st;
@@ -805,7 +767,7 @@ static void tldd_dies(struct proc *v)
 	tldd_start();
 }
 
-static void fork_child(struct proc *v, pid_t victim)
+static void fork_child(struct th_proc *v, pid_t victim)
 {
 	char line[64];
 	int tid, st;
@@ -827,7 +789,7 @@ static void no_bpffs(void)
 		"mount -t tmpfs none /sys/fs/bpf && exec \"$0\" victim", NULL, NULL
 	};
 	const char *args[7];
-	struct proc v;
+	struct th_proc v;
 	pid_t tid;
 
 	if (system("setpriv --reuid 60003 --regid 60003 --clear-groups unshare -Urm true 2>/dev/null")) {
@@ -858,7 +820,7 @@ static void *load(struct bpf_object_skeleton *s)
 
 int main(int argc, char **argv)
 {
-	struct proc v;
+	struct th_proc v;
 	pid_t victim;
 
 	snprintf(sock_path, sizeof(sock_path), "%s", getenv("TLD_SOCKET") ? getenv("TLD_SOCKET") : "");
