@@ -28,6 +28,9 @@
  *   gets an error within its timeout, not a hang, and leaks no descriptor.
  * - A fork child is registered through its own connection and store: it
  *   and its parent each read their own value.
+ * - tld_refresh() registers the thread that failed while tldd was down;
+ *   after exec the new image registers through a new connection; after
+ *   tld_fini() the entry is gone.
  * - A process in a user and mount namespace with no bpffs at all reaches
  *   tldd through the socket and registers.
  *
@@ -132,7 +135,8 @@ static void spawn_holder(long value)
  * command: 'w' mark and ack, 's' the main thread's status, 'n' how many
  * descriptors are open, 't' a thread holding 5000 ("tid status"), 'x' one
  * holding 5001 that then lets go ("tid status", "status"), 'f' a fork
- * child that writes 7777 ("tid status").
+ * child that writes 7777 ("tid status"), 'r' tld_refresh() ("ret"), 'e'
+ * exec itself, 'F' tld_fini() ("status").
  */
 static int victim_main(void)
 {
@@ -158,6 +162,16 @@ static int victim_main(void)
 		case 'n':
 			say("%d\n", open_fds());
 			break;
+		case 'r':
+			say("%d\n", tld_refresh());
+			break;
+		case 'F':
+			tld_fini();
+			say("%d\n", tld_thread_status());
+			break;
+		case 'e':
+			execv(th_exe(), (char *[]){ "strict", "victim", NULL });
+			return 5;
 		case 't':
 		case 'x':
 			spawn_holder(cmd == 't' ? 5000 : 5001);
@@ -744,7 +758,8 @@ static void quota_and_restart(struct th_proc *v, pid_t victim)
 		 "a thread that let go: tld.bpf.h %lld, unchecked %lld; want -ENODATA", got[0], got[1]);
 }
 
-static void tldd_dies(struct th_proc *v)
+/* tldd dies in the middle of a thread's registration: that thread's tid. */
+static pid_t tldd_dies(struct th_proc *v)
 {
 	char line[64];
 	int fds, tid, st;
@@ -765,6 +780,39 @@ static void tldd_dies(struct th_proc *v)
 	TH_CHECK(atoi(proc_line(v, line, sizeof(line))) == fds - 1,
 		 "descriptors before %d (one the connection to tldd), after %s", fds, line);
 	tldd_start();
+	return tid;
+}
+
+/*
+ * tld_refresh() registers the thread whose registration failed while tldd
+ * was down; exec gives a new image its own registration; tld_fini() takes
+ * the entry away, all through tldd.
+ */
+static void lifecycle(struct th_proc *v, pid_t victim, pid_t failed)
+{
+	char line[64];
+	__s64 got[3];
+	int tid, st;
+
+	/* Its tld_get_data() failed, so it stored nothing: the entry reads 0. */
+	read_all(v, failed, got);
+	TH_CHECK(got[0] == -ENODATA && got[1] == -ENODATA,
+		 "before tld_refresh(): tld.bpf.h %lld, unchecked %lld; want -ENODATA", got[0], got[1]);
+	proc_send(v, 'r');
+	TH_CHECK(atoi(proc_line(v, line, sizeof(line))) >= 2, "tld_refresh() through tldd: %s", line);
+	read_all(v, failed, got);
+	TH_CHECK(got[0] == 0 && got[1] == 0,
+		 "after tld_refresh(): tld.bpf.h %lld, unchecked %lld; want its entry, 0", got[0], got[1]);
+	proc_send(v, 'e');
+	if (sscanf(proc_line(v, line, sizeof(line)), "%d %d", &tid, &st) != 2)
+		th_fatal("the exec'd victim: '%s'", line);
+	TH_CHECK(tid == victim && st == 0, "after exec: thread %d, status %d", tid, st);
+	expect_reads(v, victim, 4242, "after exec");
+	proc_send(v, 'F');
+	TH_CHECK(atoi(proc_line(v, line, sizeof(line))) == -ESHUTDOWN, "after tld_fini(): %s", line);
+	read_all(v, victim, got);
+	TH_CHECK(got[0] == -ENODATA && got[1] == -ENODATA,
+		 "after tld_fini(): tld.bpf.h %lld, unchecked %lld; want -ENODATA", got[0], got[1]);
 }
 
 static void fork_child(struct th_proc *v, pid_t victim)
@@ -821,7 +869,7 @@ static void *load(struct bpf_object_skeleton *s)
 int main(int argc, char **argv)
 {
 	struct th_proc v;
-	pid_t victim;
+	pid_t victim, failed;
 
 	snprintf(sock_path, sizeof(sock_path), "%s", getenv("TLD_SOCKET") ? getenv("TLD_SOCKET") : "");
 	if (argc == 2 && !strcmp(argv[1], "victim"))
@@ -864,9 +912,11 @@ int main(int argc, char **argv)
 	phase("quota_and_restart");
 	quota_and_restart(&v, victim);
 	phase("tldd_dies");
-	tldd_dies(&v);
+	failed = tldd_dies(&v);
 	phase("fork_child");
 	fork_child(&v, victim);
+	phase("lifecycle");
+	lifecycle(&v, victim, failed);
 	proc_stop(&v);
 	phase("no_bpffs");
 	no_bpffs();

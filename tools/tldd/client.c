@@ -71,17 +71,12 @@ fail_conn:
 
 void tldd_client_close(struct tldd_client *c)
 {
-	struct tldd_client **pp, *o;
-	bool last = true;
+	struct tldd_client **pp;
 
 	for (pp = &tldd_clients; *pp != c; pp = &(*pp)->next)
 		;
 	*pp = c->next;
-	for (o = tldd_clients; o; o = o->next)
-		if (o->tgid == c->tgid)
-			last = false;
-	if (last)
-		tldd_reg_drop_proc(c->tgid);
+	tldd_reg_drop_owned(c);
 	if (c->store)
 		munmap(c->store, TLD_BROKER_STORE_MAX);
 	tldd_conn_admit(c->uid, -1);
@@ -176,6 +171,7 @@ static int tldd_attach(struct tldd_client *c, const struct tld_broker_req *req, 
 		       struct tld_broker_rep *rep)
 {
 	struct tld_map_value v = { 0 };
+	struct tldd_reg *r;
 	pid_t tid;
 	int err;
 
@@ -186,7 +182,8 @@ static int tldd_attach(struct tldd_client *c, const struct tld_broker_req *req, 
 		err = tldd_offsets_check(req, rep);
 	if (err)
 		return err;
-	if (!tldd_reg_current(tid, c->tgid)) {
+	r = tldd_reg_current(tid, c->tgid);
+	if (!r) {
 		err = tldd_reg_admit(c->uid, c->tgid, rep->msg, sizeof(rep->msg));
 		if (err)
 			return err;
@@ -198,9 +195,11 @@ static int tldd_attach(struct tldd_client *c, const struct tld_broker_req *req, 
 	if (err)
 		return tldd_fail(rep, err, "the map update failed: %s%s", strerror(-err),
 				 err == -EFAULT ? " (a page past the store's end)" : "");
-	if (tldd_reg_find(tid))
+	if (r) {
+		r->owner = c;
 		return 0;
-	err = tldd_reg_add(*pidfd, tid, c->tgid, c->uid);
+	}
+	err = tldd_reg_add(*pidfd, tid, c->tgid, c->uid, c);
 	if (err) {
 		tld_bpf_map_elem(BPF_MAP_DELETE_ELEM, tldd_map_fd, pidfd, NULL, 0);
 		return tldd_fail(rep, err, "tldd is out of memory");

@@ -11,7 +11,8 @@
  *
  * A restarted tldd has none of this. It adopts every entry the map holds
  * (tldd_reg_adopt()), charged to the thread's effective uid, so that
- * neither a restart nor the quota loses one.
+ * neither a restart nor the quota loses one; the process's next request
+ * for the thread makes its connection the owner.
  */
 #include <dirent.h>
 #include <poll.h>
@@ -143,7 +144,7 @@ int tldd_conn_admit(uid_t uid, int delta)
 }
 
 /* Keep @pidfd, thread @tid's, as a registration; watched until it exits. */
-int tldd_reg_add(int pidfd, pid_t tid, pid_t tgid, uid_t uid)
+int tldd_reg_add(int pidfd, pid_t tid, pid_t tgid, uid_t uid, struct tldd_client *owner)
 {
 	struct tldd_count *u, *p;
 	struct tldd_reg *r;
@@ -159,7 +160,7 @@ int tldd_reg_add(int pidfd, pid_t tid, pid_t tgid, uid_t uid)
 			tldd_count_put(&tldd_procs, p);
 		return -ENOMEM;
 	}
-	*r = (struct tldd_reg){ .kind = TLDD_REG, .pidfd = pidfd, .tid = tid,
+	*r = (struct tldd_reg){ .kind = TLDD_REG, .pidfd = pidfd, .owner = owner, .tid = tid,
 				.tgid = tgid, .uid = uid };
 	r->next = tldd_regs[tid % TLDD_BUCKETS];
 	tldd_regs[tid % TLDD_BUCKETS] = r;
@@ -195,21 +196,21 @@ void tldd_reg_drop(struct tldd_reg *r)
 }
 
 /*
- * Process @tgid's last connection closed: erase its entries. A live
- * process that lets go of tldd lets go of its pinned pages too, or the
- * quota would be escaped by reconnecting.
+ * Connection @owner closed: erase the entries it made. A live process that
+ * lets go of tldd lets go of its pinned pages too, or the quota would be
+ * escaped by reconnecting. By connection, not by process: after exec the
+ * new image's connection may register the same thread before tldd sees
+ * the old one close.
  */
-void tldd_reg_drop_proc(pid_t tgid)
+void tldd_reg_drop_owned(struct tldd_client *owner)
 {
 	struct tldd_reg *r, *next;
 	int i;
 
-	if (!tldd_count_get(&tldd_procs, tgid, false))
-		return;
 	for (i = 0; i < TLDD_BUCKETS; i++)
 		for (r = tldd_regs[i]; r; r = next) {
 			next = r->next;
-			if (r->tgid != tgid)
+			if (r->owner != owner)
 				continue;
 			tld_bpf_map_elem(BPF_MAP_DELETE_ELEM, tldd_map_fd, &r->pidfd, NULL, 0);
 			tldd_reg_drop(r);
@@ -234,7 +235,7 @@ static int tldd_adopt_thread(pid_t tid)
 		return 0;
 	if (tld_bpf_map_elem(BPF_MAP_LOOKUP_ELEM, tldd_map_fd, &pidfd, &v, 0) ||
 	    tldd_pidfd_info(pidfd, &t, &tgid, &euid) || tldd_reg_find(t) ||
-	    tldd_reg_add(pidfd, t, tgid, euid)) {
+	    tldd_reg_add(pidfd, t, tgid, euid, NULL)) {
 		tld_sys_close(pidfd);
 		return 0;
 	}

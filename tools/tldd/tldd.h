@@ -42,6 +42,8 @@ struct tldd_client {
 struct tldd_reg {
 	enum tldd_kind kind;
 	int pidfd;
+	/* The connection that made the entry last; NULL if adopted at start. */
+	struct tldd_client *owner;
 	pid_t tid, tgid;
 	uid_t uid;
 	struct tldd_reg *next;	/* hash chain */
@@ -61,9 +63,9 @@ int tldd_pidfd_info(int pidfd, pid_t *tid, pid_t *tgid, uid_t *euid);
 struct tldd_reg *tldd_reg_find(pid_t tid);
 bool tldd_reg_dead(const struct tldd_reg *r);
 int tldd_reg_admit(uid_t uid, pid_t tgid, char *why, size_t len);
-int tldd_reg_add(int pidfd, pid_t tid, pid_t tgid, uid_t uid);
+int tldd_reg_add(int pidfd, pid_t tid, pid_t tgid, uid_t uid, struct tldd_client *owner);
 void tldd_reg_drop(struct tldd_reg *r);
-void tldd_reg_drop_proc(pid_t tgid);
+void tldd_reg_drop_owned(struct tldd_client *owner);
 int tldd_reg_adopt(void);
 int tldd_conn_admit(uid_t uid, int delta);
 
