@@ -67,6 +67,7 @@ int tld__proc_map_ready(bool now);
 long long tld__now(void);		/* CLOCK_MONOTONIC, ns */
 __u64 tld__proc_cookie(void);
 int tld__hooks_setup(void);
+int tld__fork_hooks_setup(void);
 void tld__fork_prepare_threads(void);
 void tld__fork_child_threads(void);
 int tld__opts_check(const void *opts, size_t sz, size_t known, const char *type);

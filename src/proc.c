@@ -131,6 +131,26 @@ static void tld_fork_child(void)
 	pthread_mutex_unlock(&tld__proc.lock);
 }
 
+static pthread_once_t tld_fork_once = PTHREAD_ONCE_INIT;
+static int tld_fork_err;
+
+static void tld_fork_install(void)
+{
+	tld_fork_err = pthread_atfork(tld_fork_prepare, tld_fork_parent, tld_fork_child);
+}
+
+/*
+ * Once the store exists, before any thread registers: a fork child must
+ * never share its parent's store (keys made at startup make it).
+ */
+int tld__fork_hooks_setup(void)
+{
+	pthread_once(&tld_fork_once, tld_fork_install);
+	if (tld_fork_err)
+		return tld__err(-tld_fork_err, "cannot install the fork handlers");
+	return 0;
+}
+
 int tld__hooks_setup(void)
 {
 	int err;
@@ -140,14 +160,12 @@ int tld__hooks_setup(void)
 	if (sysconf(_SC_PAGESIZE) != TLD_PAGE_SIZE)
 		return tld__err(-EOPNOTSUPP, "tld ABI v%d needs %d-byte pages, not %ld",
 				TLD_ABI_VERSION, TLD_PAGE_SIZE, sysconf(_SC_PAGESIZE));
+	err = tld__fork_hooks_setup();
+	if (err)
+		return err;
 	err = pthread_key_create(&tld__proc.exit_key, tld__thread_exit);
 	if (err)
 		return tld__err(-err, "cannot create the thread-exit key");
-	err = pthread_atfork(tld_fork_prepare, tld_fork_parent, tld_fork_child);
-	if (err) {
-		pthread_key_delete(tld__proc.exit_key);
-		return tld__err(-err, "cannot install the fork handlers");
-	}
 	tld__proc.hooks_ready = true;
 	return 0;
 }

@@ -79,8 +79,11 @@ static int tld_chunk_add(void)
 
 static int tld_store_make(void)
 {
-	int fd = tld_memfd(), err;
+	int err = tld__fork_hooks_setup(), fd;
 
+	if (err)
+		return err;
+	fd = tld_memfd();
 	if (fd < 0)
 		return tld__err(fd, "cannot make the page store (memfd_create)");
 	tld_store_fd = fd;

@@ -10,6 +10,10 @@
  * same addresses. So the parent's stores after fork still reach BPF, and
  * the child's never show up as the parent's.
  *
+ * A process that made keys but registered no thread has a store already:
+ * its fork children must not share it (they did: two children stored into
+ * one page).
+ *
  * After fork the parent and the child each register with a new cookie:
  * a child that turns against its parent cannot vouch with the cookie it
  * inherited.
@@ -24,6 +28,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -155,14 +161,68 @@ static void cookies(__u64 *p)
 		 "cookies: parent before fork %#llx, after %#llx, child %#llx", before, after, child);
 }
 
-int main(void)
+/*
+ * keys-only: a process that made keys (the store with them) but never
+ * registered a thread forks two children; each registers and stores its
+ * own value, says "tid\n" and waits for its stdin to close.
+ */
+static int keys_only_main(void)
+{
+	char line[16], c;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (fork())
+			continue;
+		*(__u64 *)tld_get_data(static_key) = 500 + i;
+		th_mark(0);
+		snprintf(line, sizeof(line), "%d\n", th_gettid());
+		if (write(1, line, strlen(line)) < 0)
+			_exit(1);
+		_exit(read(0, &c, 1) < 0);
+	}
+	return 0;
+}
+
+/* Two fork children of a process that never registered have stores of their own. */
+static void keys_only(void)
+{
+	struct th_proc p;
+	FILE *out;
+	int tid[2], i;
+
+	th_spawn(&p, 0, (const char *const[]){ "fork", "keys-only", NULL });
+	out = fdopen(p.out, "r");
+	if (fscanf(out, "%d %d", &tid[0], &tid[1]) != 2)
+		th_fatal("the keys-only children did not start");
+	/* Either may have stored first: each must read its own. */
+	for (i = 0; i < 2; i++) {
+		struct th_result r;
+		int k = 0;
+
+		if (TH_CHECK(th_result(reader, tid[i], &r), "keys-only child %d: BPF saw nothing", tid[i]))
+			k = r.head[TH_STATIC];
+		TH_CHECK(k == 500 || k == 501, "keys-only child %d read %d", tid[i], k);
+		tid[i] = k;
+	}
+	TH_CHECK(tid[0] != tid[1], "the two children of a process that never registered share a page (%d)",
+		 tid[0]);
+	close(p.in);
+	fclose(out);
+	waitpid(p.pid, NULL, 0);
+}
+
+int main(int argc, char **argv)
 {
 	struct th_map map;
 	pthread_t t1;
 	__u64 *p;
 
+	if (argc == 2 && !strcmp(argv[1], "keys-only"))
+		return keys_only_main();
 	th_map_create(&map, NULL);
 	reader = th_reader_load();
+	keys_only();
 	pthread_barrier_init(&ready, NULL, 2);
 	pthread_barrier_init(&done, NULL, 2);
 	p = tld_get_data(static_key);

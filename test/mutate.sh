@@ -110,6 +110,9 @@ mutate security bpf/tld_iter.bpf.c \
 mutate top_rows tools/top.c \
 	'		if (r->head.vouched && vt.count == 1 && vt.width && vt.kind != VALUE_BOOL) {' \
 	'		if (vt.count == 1 && vt.width && vt.kind != VALUE_BOOL) {'
+mutate fork src/store.c \
+	'	int err = tld__fork_hooks_setup(), fd;' \
+	'	int err = 0, fd;'
 mutate strict tools/tldd/client.c \
 	'	if (tgid != c->tgid)' \
 	'	if (0)'
