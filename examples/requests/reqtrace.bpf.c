@@ -21,10 +21,17 @@ struct blocked {
 	struct req_key req;
 };
 
+/*
+ * By tid, in a preallocated hash: task storage made in sched_switch fails
+ * (NULL) while another task-storage operation holds this CPU's busy count,
+ * such as a map update preempted in the middle, and the block would be
+ * lost; a hash bucket's lock is never held across a preemption. (A
+ * thread that exits while blocked leaves its entry until its tid runs again.)
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
 	__type(value, struct blocked);
 } blocked SEC(".maps");
 
@@ -62,27 +69,23 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(reqtrace_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	__u64 now = bpf_ktime_get_ns();
+	struct blocked nb = { .since = bpf_ktime_get_ns() };
+	__u32 tid = prev->pid;
 	struct req_stat *st;
 	struct blocked *b;
-	struct req_key k;
 
-	if (prev_state && request_of(prev, &k)) {
-		b = bpf_task_storage_get(&blocked, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (b) {
-			b->since = now;
-			b->req = k;
-		}
-	}
-	b = bpf_task_storage_get(&blocked, next, 0, 0);
-	if (!b || !b->since)
+	if (prev_state && request_of(prev, &nb.req))
+		bpf_map_update_elem(&blocked, &tid, &nb, BPF_ANY);
+	tid = next->pid;
+	b = bpf_map_lookup_elem(&blocked, &tid);
+	if (!b)
 		return 0;
 	st = stat_of(&b->req);
 	if (st) {
-		__sync_fetch_and_add(&st->offcpu_ns, now - b->since);
+		__sync_fetch_and_add(&st->offcpu_ns, nb.since - b->since);
 		__sync_fetch_and_add(&st->blocks, 1);
 	}
-	b->since = 0;
+	bpf_map_delete_elem(&blocked, &tid);
 	return 0;
 }
 
