@@ -132,20 +132,29 @@ static int tld_broker_connect(struct tld_broker_rep *rep)
 	return 0;
 }
 
+/*
+ * The result of a call that got @err and @rep, for thread @tid (0: the
+ * connection itself): tldd's answer, or -errno with the reason said.
+ */
+static int tld_broker_say(int err, const struct tld_broker_rep *rep, pid_t tid)
+{
+	if (err < 0)
+		return tld__err(err, "cannot reach tldd at %s", tld__broker_path());
+	if (err > 0)
+		return tld__err(rep->ret, "tldd refused this process's store: %s", rep->msg);
+	if (rep->ret < 0)
+		return tld__err(rep->ret, "tldd refused thread %d: %s", tid, rep->msg);
+	return rep->ret;
+}
+
 /* Connect to tldd now, so that tld_init() says whether it answers. */
 int tld__broker_open(void)
 {
 	struct tld_broker_rep rep = { 0 };
-	int err;
 
 	if (tld__proc.broker_fd >= 0)
 		return 0;
-	err = tld_broker_connect(&rep);
-	if (err > 0)
-		return tld__err(rep.ret, "tldd refused this process's store: %s", rep.msg);
-	if (err)
-		return tld__err(err, "cannot reach tldd at %s", tld__broker_path());
-	return 0;
+	return tld_broker_say(tld_broker_connect(&rep), &rep, 0);
 }
 
 void tld__broker_close(void)
@@ -177,13 +186,7 @@ static int tld_broker_request(struct tld_broker_req *req, int pidfd, pid_t tid)
 			break;
 		tld__broker_close();
 	}
-	if (err < 0)
-		return tld__err(err, "cannot reach tldd at %s", tld__broker_path());
-	if (err > 0)
-		return tld__err(rep.ret, "tldd refused this process's store: %s", rep.msg);
-	if (rep.ret < 0)
-		return tld__err(rep.ret, "tldd refused thread %d: %s", tid, rep.msg);
-	return rep.ret;
+	return tld_broker_say(err, &rep, tid);
 }
 
 int tld__broker_attach(int pidfd, pid_t tid, const struct tld_map_value *value)

@@ -20,11 +20,15 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "broker.h"
 #include "internal.h"
 #include "syscall.h"
 
 #define TLD_CHUNK_BYTES	((off_t)TLD_CHUNK_PAGES * TLD_PAGE_SIZE)
 #define TLD_LONG_BITS	(8 * (int)sizeof(unsigned long))
+
+TLD_STATIC_ASSERT(TLD_BROKER_STORE_MAX == (__u64)TLD_MAX_CHUNKS * TLD_CHUNK_BYTES,
+		  "tldd maps exactly the most a store grows to");
 
 enum { TLD_STORE_NONE, TLD_STORE_MAKING, TLD_STORE_READY };
 

@@ -38,7 +38,6 @@ struct tldd_pidfd_info {
 /* A uid's share, or a process's: kept while anything counts in it. */
 struct tldd_count {
 	unsigned int id;	/* uid, or tgid */
-	uid_t uid;		/* the process's */
 	int threads, procs, conns;
 	struct tldd_count *next;
 };
@@ -164,10 +163,8 @@ int tldd_reg_add(int pidfd, pid_t tid, pid_t tgid, uid_t uid, struct tldd_client
 				.tgid = tgid, .uid = uid };
 	r->next = tldd_regs[tid % TLDD_BUCKETS];
 	tldd_regs[tid % TLDD_BUCKETS] = r;
-	if (!p->threads++) {
-		p->uid = uid;
+	if (!p->threads++)
 		u->procs++;
-	}
 	u->threads++;
 	tldd_watch(pidfd, r);
 	return 0;
