@@ -10,7 +10,8 @@
  *   an entry only if it is the vouched one;
  * - entries nobody vouched for are removed before their task is woken or
  *   switched in, for readers that do not check (the upstream header);
- * - vouched entries found deleted or replaced are counted as erased.
+ * - vouched entries found deleted or replaced are counted as erased;
+ * - a removal the kernel refuses for now is retried (retry_tid below).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -24,6 +25,7 @@
 #define PR_SET_NAME	15
 #define CAP_SYS_ADMIN	21
 #define CAP_BPF		39
+#define EBUSY		16
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -184,11 +186,15 @@ static bool is_vouched(struct tld_verdict *g, struct tld_map_value *v)
 	return g->data == (__u64)data && g->meta == (__u64)meta && g->start == v->start;
 }
 
-static void sweep(struct task_struct *p)
+/*
+ * Remove @p's entry if nobody vouched for it: 1 if removed, 0 if there was
+ * nothing to remove, -EBUSY if the kernel refused the delete for now.
+ */
+static int sweep(struct task_struct *p, struct tld_guard_state *s)
 {
-	struct tld_guard_state *s;
 	struct tld_map_value *v;
 	struct tld_verdict *g;
+	int err;
 
 	/*
 	 * Most tasks have no task storage at all, so neither an entry nor a
@@ -196,14 +202,9 @@ static void sweep(struct task_struct *p)
 	 * sched pipe: 110 ns a run before, 75-93 after.
 	 */
 	if (!p->bpf_storage)
-		return;
+		return 0;
 	v = bpf_task_storage_get(&tld_data_map, p, 0, 0);
 	g = bpf_task_storage_get(&tld_guard_map, p, 0, 0);
-	if (!v && !(g && g->data))
-		return;
-	s = state();
-	if (!s)
-		return;
 	if (g && g->data && (!v || (!is_vouched(g, v) && !announced(g, v)))) {
 		/*
 		 * The owner withdraws before it deletes or replaces its entry:
@@ -215,22 +216,91 @@ static void sweep(struct task_struct *p)
 		__sync_fetch_and_add(&s->erased, 1);
 	}
 	if (!v || !s->sweep || (g && (is_vouched(g, v) || announced(g, v))))
+		return 0;
+	err = bpf_task_storage_delete(&tld_data_map, p);
+	if (err)
+		return err == -EBUSY ? err : 0;
+	__sync_fetch_and_add(&s->swept, 1);
+	return 1;
+}
+
+/*
+ * Sweeps the kernel refused. Before 7.0 a per-CPU busy count makes every
+ * task-storage delete on a CPU fail with -EBUSY while another task-storage
+ * operation is in progress there: an interrupt that wakes the task, or a
+ * preemption, inside a map syscall. Such a task's tid (the initial
+ * namespace's) waits here, and every guard run on any CPU retries it until
+ * the delete lands, instead of leaving the plant to the task's next wakeup.
+ */
+__u64 retry_tid[TLD_GUARD_RETRY_SLOTS];
+__u64 retry_queued;
+
+static void queue_retry(struct task_struct *p, struct tld_guard_state *s)
+{
+	__u32 i;
+
+	__sync_fetch_and_add(&s->busy, 1);
+	bpf_for(i, 0, TLD_GUARD_RETRY_SLOTS) {
+		if (!__sync_val_compare_and_swap(&retry_tid[i], 0, p->pid)) {
+			__sync_fetch_and_add(&retry_queued, 1);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&s->unqueued, 1);
+}
+
+static void retry(struct tld_guard_state *s)
+{
+	struct task_struct *t;
+	__u64 tid;
+	__u32 i;
+	int ret;
+
+	bpf_for(i, 0, TLD_GUARD_RETRY_SLOTS) {
+		tid = retry_tid[i];
+		if (!tid)
+			continue;
+		/* Gone, or a new task of that tid: the sweep's rule holds for either. */
+		t = bpf_task_from_pid(tid);
+		ret = 0;
+		if (t) {
+			ret = sweep(t, s);
+			bpf_task_release(t);
+		}
+		if (ret == -EBUSY || __sync_val_compare_and_swap(&retry_tid[i], tid, 0) != tid)
+			continue;
+		__sync_fetch_and_sub(&retry_queued, 1);
+		if (ret > 0)
+			__sync_fetch_and_add(&s->retried, 1);
+	}
+}
+
+static void guard_run(struct task_struct *p)
+{
+	struct tld_guard_state *s;
+
+	if (!retry_queued && !p->bpf_storage)
 		return;
-	if (!bpf_task_storage_delete(&tld_data_map, p))
-		__sync_fetch_and_add(&s->swept, 1);
+	s = state();
+	if (!s)
+		return;
+	if (retry_queued)
+		retry(s);
+	if (sweep(p, s) == -EBUSY)
+		queue_retry(p, s);
 }
 
 SEC("tp_btf/sched_waking")
 int BPF_PROG(tld_guard_waking, struct task_struct *p)
 {
-	sweep(p);
+	guard_run(p);
 	return 0;
 }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(tld_guard_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	sweep(next);
+	guard_run(next);
 	return 0;
 }
 

@@ -33,9 +33,6 @@
 #define ITERATIONS	3000
 #define RACING_READS	20000
 
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD	O_EXCL
-#endif
 
 static struct tld_meta_u *meta;
 static struct tld_data_u *data;
@@ -243,7 +240,7 @@ int main(void)
 	th_map_create(&map, NULL);
 	reader = th_reader_load();
 	map_fd = bpf_obj_get(map.path);
-	pidfd = syscall(SYS_pidfd_open, th_gettid(), PIDFD_THREAD);
+	pidfd = th_thread_pidfd(th_gettid());
 	meta = mmap(NULL, TLD_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	data = mmap(NULL, TLD_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (map_fd < 0 || pidfd < 0 || meta == MAP_FAILED || data == MAP_FAILED)

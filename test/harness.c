@@ -76,6 +76,16 @@ pid_t th_gettid(void)
 	return syscall(SYS_gettid);
 }
 
+/* glibc before 2.39 does not name it */
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD	O_EXCL
+#endif
+
+int th_thread_pidfd(pid_t tid)
+{
+	return syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+}
+
 void th_vouch(enum tld_vouch_op op, __u64 cookie, pid_t tid)
 {
 	char name[16] = "";

@@ -34,6 +34,8 @@ __attribute__((noreturn))
 void th_done(void);
 
 pid_t th_gettid(void);
+/* A pidfd naming thread @tid (PIDFD_THREAD), or -1. */
+int th_thread_pidfd(pid_t tid);
 /* This test program's path, and the build directory ($O). */
 const char *th_exe(void);
 const char *th_build_dir(void);

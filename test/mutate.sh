@@ -176,8 +176,11 @@ mutate security bpf/tld_guard.bpf.c \
 	'if (target->tgid != cur->tgid && !privileged(cur)) {' \
 	'if (0) {'
 mutate security bpf/tld_guard.bpf.c \
-	'if (!bpf_task_storage_delete(&tld_data_map, p))' \
-	'if (0)'
+	'err = bpf_task_storage_delete(&tld_data_map, p);' \
+	'err = 1;'
+mutate sweep_busy bpf/tld_guard.bpf.c \
+	'if (!__sync_val_compare_and_swap(&retry_tid[i], 0, p->pid)) {' \
+	'if (0) {'
 
 mutate security bpf/tld_guard.bpf.c \
 	'__sync_fetch_and_add(&s->mismatched, 1);' \

@@ -65,10 +65,6 @@
 #include "reader.skel.h"
 #include "reader_unvouched.skel.h"
 
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD	O_EXCL
-#endif
-
 #define PLANTED		666
 #define QUOTA		8
 
@@ -305,7 +301,7 @@ static int attack_main(const char *how, pid_t victim)
 	struct tld_broker_req req;
 	int map_fd, pidfd, sock;
 
-	pidfd = syscall(SYS_pidfd_open, victim, PIDFD_THREAD);
+	pidfd = th_thread_pidfd(victim);
 	if (pidfd < 0)
 		return 2;
 	if (!strcmp(how, "direct")) {
@@ -364,7 +360,7 @@ static int stale_main(void)
 	pthread_create(&t, NULL, exit_now, &tid);
 	while (!__atomic_load_n(&tid, __ATOMIC_ACQUIRE))
 		sched_yield();
-	pidfd = syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+	pidfd = th_thread_pidfd(tid);
 	__atomic_store_n(&pidfd_open_done, 1, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
 	if (pidfd < 0)
@@ -438,7 +434,7 @@ static int handoff_main(void)
 	say("%d\n", child);
 	if (!fgets(line, sizeof(line), stdin))
 		return 2;
-	pidfd = syscall(SYS_pidfd_open, atoi(line), PIDFD_THREAD);
+	pidfd = th_thread_pidfd(atoi(line));
 	say("attach %d\n", pidfd < 0 ? -1000 : raw_call(sock, &req, sizeof(req), &pidfd, 1));
 	return 0;
 }
@@ -449,7 +445,7 @@ static int malformed_main(void)
 	struct tld_broker_req req = raw_req(TLD_BROKER_ATTACH, TLD_PAGE_SIZE);
 	int sock = raw_hello(), pipes[2], self, two[2], plain;
 
-	self = syscall(SYS_pidfd_open, th_gettid(), PIDFD_THREAD);
+	self = th_thread_pidfd(th_gettid());
 	if (sock < 0 || self < 0 || pipe(pipes))
 		return 2;
 	two[0] = two[1] = self;

@@ -56,11 +56,23 @@ int guard_install(const char *map_path, int sweep)
 	return err;
 }
 
+/* A guard of another build pins a state of another size: never read past ours. */
+static int guard_read_state(int fd, struct tld_guard_state *st)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info), zero = 0;
+
+	if (bpf_map_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.value_size != sizeof(*st))
+		return -EPROTO;
+	return bpf_map_lookup_elem(fd, &zero, st) ? -errno : 0;
+}
+
 /* Whether every guard link is pinned (and so attached); its counters. */
 int guard_status(const char *map_path, struct guard_status *gs)
 {
 	char path[PATH_MAX];
-	__u32 zero = 0;
 	size_t i;
 	int fd;
 
@@ -76,8 +88,7 @@ int guard_status(const char *map_path, struct guard_status *gs)
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;
-	if (bpf_map_lookup_elem(fd, &zero, &gs->state))
-		gs->state_err = -errno;
+	gs->state_err = guard_read_state(fd, &gs->state);
 	close(fd);
 	return 0;
 }

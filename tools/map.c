@@ -138,6 +138,9 @@ static void map_show_json(struct tldtool *t, const char *path, const struct bpf_
 	json_uint(&t->j, "mismatched", gs->state.mismatched);
 	json_uint(&t->j, "swept", gs->state.swept);
 	json_uint(&t->j, "erased", gs->state.erased);
+	json_uint(&t->j, "busy", gs->state.busy);
+	json_uint(&t->j, "retried", gs->state.retried);
+	json_uint(&t->j, "unqueued", gs->state.unqueued);
 	if (!count_err)
 		json_uint(&t->j, "erased_pending", gs->erased_pending);
 	json_object_end(&t->j);
@@ -161,9 +164,16 @@ static void map_show_text(const char *path, const struct bpf_map_info *info,
 	else
 		printf("\tguard NOT active (%s is missing): any process that can open the map can write any task's hints\n",
 		       gs->missing);
+	if (gs->state_err)
+		printf("\tguard counters unreadable: %s\n", gs->state_err == -EPROTO ?
+		       "the pinned guard is of another tldtool build (run `tldtool map create` again)" :
+		       strerror(-gs->state_err));
 	printf("\tvouched %llu  refused %llu  mismatched %llu  swept %llu  erased %llu\n",
 	       gs->state.vouched, gs->state.refused, gs->state.mismatched, gs->state.swept,
 	       gs->state.erased);
+	if (gs->state.busy)
+		printf("\tsweeps refused by the kernel (-EBUSY) %llu: removed by a retry %llu, left to the task's next wakeup %llu\n",
+		       gs->state.busy, gs->state.retried, gs->state.unqueued);
 	if (!count_err && gs->erased_pending)
 		printf("\terased and not counted yet: %llu (their threads have not run since)\n",
 		       gs->erased_pending);
