@@ -2,8 +2,10 @@
 /*
  * Group 5, libtld's side: resident bytes per registered thread at 1,000
  * and 10,000 threads, over a bare thread's. Each thread uses one 8-byte
- * hint. bench/upstream.c measures the upstream header the same way.
+ * hint. bench/upstream.c measures the upstream header the same way. With
+ * TLD_COMPACT set, the rows are the compact layout's.
  */
+#include <stdlib.h>
 #include <tld/tld.h>
 
 #include "stats.h"
@@ -21,6 +23,7 @@ static void use_tld(void)
 
 int main(void)
 {
-	bench_report_rss("memory.tld_rss", use_tld);
+	bench_report_rss(getenv("TLD_COMPACT") ? "memory.tld_compact_rss" : "memory.tld_rss",
+			 use_tld);
 	return 0;
 }

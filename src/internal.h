@@ -30,6 +30,7 @@ struct tld_thread {
 	struct tld_thread **pprev;
 	char **base;			/* the thread's tld__thread_base */
 	struct tld_data_u *page;
+	__u16 start;			/* its data area's offset in the page */
 	pid_t tid;
 	__u64 ino;			/* its task's pidfs inode: names it for life */
 	int err;			/* why it is not attached */
@@ -97,18 +98,21 @@ void tld__keys_release(void);
 
 /*
  * store.c: the process's pages, in one memfd grown in chunks. At most
- * TLD_MAX_CHUNKS * TLD_CHUNK_PAGES - 1 threads; tldd maps that much.
+ * TLD_MAX_CHUNKS * TLD_CHUNK_PAGES - 1 threads (a page each, by default)
+ * or TLD_MAX_CHUNKS * TLD_CHUNK_PAGES (compact); tldd maps that much.
  */
 #define TLD_CHUNK_PAGES	256
 #define TLD_MAX_CHUNKS	256
 int tld__store_meta(struct tld_meta_u **meta);
 struct tld_meta_u *tld__store_meta_peek(void);
-int tld__store_page_get(struct tld_data_u **page);
-void tld__store_page_put(struct tld_data_u *page);
+int tld__store_layout(size_t area);
+int tld__store_area(void);
+int tld__store_area_get(struct tld_data_u **page, __u16 *start);
+void tld__store_area_put(struct tld_data_u *page, __u16 start);
 void tld__store_page_empty(void *page);
 long long tld__store_off(const void *page);
 int tld__store_fd(void);
-void tld__store_fork_prepare(const struct tld_data_u *keep);
+void tld__store_fork_prepare(const struct tld_data_u *keep, __u16 start);
 void tld__store_fork_child(void);
 
 /* broker.c: registering through tldd. Lock held. */

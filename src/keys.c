@@ -119,7 +119,7 @@ static int tld_key_claim(const char *name, size_t size, struct tld_keyrec **out,
 	for (i = 0; i < TLD_MAX_KEYS; i++) {
 		cur = __atomic_load_n(&tld_slots[i], __ATOMIC_ACQUIRE);
 		if (!cur) {
-			if (*off + TLD_ROUND_KEY(size) > TLD_DATA_MAX)
+			if (*off + TLD_ROUND_KEY(size) > (unsigned int)tld__store_area())
 				break;
 			if (!rec && !(rec = tld_keyrec_new(name, size)))
 				return -ENOMEM;
@@ -173,9 +173,10 @@ static int tld_key_say(int err, const char *name, size_t size, unsigned int off)
 	case -EEXIST:
 		return tld__err(err, "key '%s' exists with size %u, not %zu", name, off, size);
 	case -ENOSPC:
-		if (off + TLD_ROUND_KEY(size) > TLD_DATA_MAX)
-			return tld__err(err, "key '%s' (%zu bytes) does not fit: %u of %d data bytes are taken",
-					name, size, off, TLD_DATA_MAX);
+		if (off + TLD_ROUND_KEY(size) > (unsigned int)tld__store_area())
+			return tld__err(err, "key '%s' (%zu bytes) does not fit: %u of the %d data bytes per thread are taken%s",
+					name, size, off, tld__store_area(),
+					tld__store_area() < TLD_DATA_MAX ? " (the compact layout)" : "");
 		return tld__err(err, "key '%s': all %d key slots are taken", name, TLD_MAX_KEYS);
 	default:
 		return tld__err(err, "key '%s': cannot map the meta page or allocate its record",

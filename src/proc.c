@@ -253,11 +253,23 @@ static const char *tld_opts_map_path(const struct tld_opts *opts)
 	return tld__map_default_path();
 }
 
-/* Called with the lock held. */
-static int tld_init_locked(const char *path)
+static size_t tld_opts_compact(const struct tld_opts *opts)
 {
+	if (opts && opts->sz >= offsetof(struct tld_opts, compact) + sizeof(opts->compact))
+		return opts->compact;
+	return 0;
+}
+
+/* Called with the lock held. */
+static int tld_init_locked(const char *path, size_t compact)
+{
+	int err;
+
 	if (tld_dead())
 		return tld__err(-ESHUTDOWN, "tld_fini() was called");
+	err = compact ? tld__store_layout(compact) : 0;
+	if (err)
+		return err;
 	if (tld__proc.map_fd >= 0 && strcmp(tld__proc.path, path))
 		return tld__err(-EALREADY, "libtld already uses the map %s; tld_init() asked for %s",
 				tld__proc.path, path);
@@ -277,7 +289,7 @@ TLD_API int tld_init(const struct tld_opts *opts)
 	if (strlen(path) >= sizeof(tld__proc.path))
 		return tld__err(-ENAMETOOLONG, "map path is longer than %d bytes", PATH_MAX - 1);
 	tld__lock();
-	err = tld_init_locked(path);
+	err = tld_init_locked(path, tld_opts_compact(opts));
 	tld__unlock();
 	return err;
 }

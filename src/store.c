@@ -7,16 +7,21 @@
  *
  * The file grows in chunks of TLD_CHUNK_PAGES, each mapped once, so that
  * neither this process nor tldd needs a mapping per thread. Page 0 is the
- * meta page; the others are handed to threads and given back when they
- * exit. A page given back is punched out of the file: a BPF store that
- * lands after its entry is gone hits the old page, which the kernel still
- * pins, never the zeroed page the slot's next thread gets.
+ * meta page; the others hold threads' data areas, handed out and given
+ * back when threads exit. By default an area is a whole page: a page given
+ * back is punched out of the file, so a BPF store that lands after its
+ * entry is gone hits the old page, which the kernel still pins, never the
+ * zeroed page the slot's next thread gets. The compact layout ($TLD_COMPACT,
+ * struct tld_opts) puts several areas of a fixed size in a page, after the
+ * page's shared header (the cookie), and trades that away for memory: a
+ * page is punched only once none of its areas is taken.
  *
  * The store is made once, by the first caller, which may be a lock-free
  * key creator; the others wait for it (state). Slots, chunks and the fork
  * child's copy are changed with the process lock held.
  */
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -26,6 +31,7 @@
 
 #define TLD_CHUNK_BYTES	((off_t)TLD_CHUNK_PAGES * TLD_PAGE_SIZE)
 #define TLD_LONG_BITS	(8 * (int)sizeof(unsigned long))
+#define TLD_MAX_SLOTS	(TLD_MAX_CHUNKS * TLD_CHUNK_PAGES)
 
 TLD_STATIC_ASSERT(TLD_BROKER_STORE_MAX == (__u64)TLD_MAX_CHUNKS * TLD_CHUNK_BYTES,
 		  "tldd maps exactly the most a store grows to");
@@ -36,7 +42,12 @@ static int tld_store_state;
 static int tld_store_fd = -1;
 static char *tld_chunks[TLD_MAX_CHUNKS];
 static int tld_nchunks;
-static unsigned long tld_used[TLD_MAX_CHUNKS * TLD_CHUNK_PAGES / TLD_LONG_BITS];
+/* Slot s is area s % tld_per_page of page 1 + s / tld_per_page. */
+static unsigned long tld_used[TLD_MAX_SLOTS / TLD_LONG_BITS];
+/* The layout, fixed when the store is made. */
+static int tld_area = TLD_DATA_MAX;	/* data bytes per thread */
+static int tld_per_page = 1;
+static size_t tld_area_wanted;		/* tld_init()'s, before the store exists */
 
 static int tld_memfd(void)
 {
@@ -62,14 +73,22 @@ static char *tld_chunk_map(int fd, int i, void *at)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* How many slots the mapped chunks hold. */
+static int tld_slots_mapped(void)
+{
+	int n = (tld_nchunks * TLD_CHUNK_PAGES - 1) * tld_per_page;
+
+	return n < TLD_MAX_SLOTS ? n : TLD_MAX_SLOTS;
+}
+
 static int tld_chunk_add(void)
 {
 	int i = tld_nchunks;
 	char *p;
 
-	if (i == TLD_MAX_CHUNKS)
-		return tld__err(-ENOSPC, "all %d pages of this process's store are taken: libtld registers at most %d threads per process",
-				TLD_MAX_CHUNKS * TLD_CHUNK_PAGES, TLD_MAX_CHUNKS * TLD_CHUNK_PAGES - 1);
+	if (i == TLD_MAX_CHUNKS || (i && tld_slots_mapped() == TLD_MAX_SLOTS))
+		return tld__err(-ENOSPC, "all %d data areas of this process's store are taken: libtld registers at most that many threads per process",
+				tld_slots_mapped());
 	if (ftruncate(tld_store_fd, (i + 1) * TLD_CHUNK_BYTES))
 		return tld__err(-errno, "cannot grow the page store to %d MiB",
 				(int)((i + 1) * TLD_CHUNK_BYTES >> 20));
@@ -81,9 +100,40 @@ static int tld_chunk_add(void)
 	return 0;
 }
 
+/* The compact layout's data bytes per thread, from tld_init() or $TLD_COMPACT; 0: none. */
+static int tld_layout_wanted(size_t *area)
+{
+	const char *env = secure_getenv("TLD_COMPACT");
+	char *end;
+
+	*area = tld_area_wanted;
+	if (*area || !env || !*env)
+		return 0;
+	errno = 0;
+	*area = strtoul(env, &end, 10);
+	if (errno || *end || *env == '-')
+		return tld__err(-EINVAL, "TLD_COMPACT=%s: not a number of bytes", env);
+	return 0;
+}
+
+static int tld_layout_set(void)
+{
+	size_t area;
+	int err = tld_layout_wanted(&area);
+
+	if (err || !area)
+		return err;
+	if (area > TLD_DATA_MAX / 2)
+		return tld__err(-EINVAL, "a compact data area of %zu bytes: at most %d, for two threads a page",
+				area, TLD_DATA_MAX / 2);
+	tld_area = TLD_ROUND_KEY(area);
+	tld_per_page = TLD_DATA_MAX / tld_area;
+	return 0;
+}
+
 static int tld_store_make(void)
 {
-	int err = tld__fork_hooks_setup(), fd;
+	int err = tld__fork_hooks_setup() ?: tld_layout_set(), fd;
 
 	if (err)
 		return err;
@@ -91,10 +141,9 @@ static int tld_store_make(void)
 	if (fd < 0)
 		return tld__err(fd, "cannot make the page store (memfd_create)");
 	tld_store_fd = fd;
-	tld_used[0] = 1;	/* the meta page */
 	err = tld_chunk_add();
 	if (!err)
-		((struct tld_meta_u *)tld_chunks[0])->size = TLD_DATA_MAX;
+		((struct tld_meta_u *)tld_chunks[0])->size = tld_area;
 	return err;
 }
 
@@ -138,23 +187,73 @@ struct tld_meta_u *tld__store_meta_peek(void)
 	return (struct tld_meta_u *)tld_chunks[0];
 }
 
-static char *tld_slot_page(int slot)
+/*
+ * Choose the compact layout of @area data bytes per thread (0: a page per
+ * thread), which only works before the store is made. Lock held.
+ */
+int tld__store_layout(size_t area)
 {
-	return tld_chunks[slot / TLD_CHUNK_PAGES] + (off_t)(slot % TLD_CHUNK_PAGES) * TLD_PAGE_SIZE;
+	int err;
+
+	tld_area_wanted = area;
+	err = tld_store_ready();
+	if (err)
+		return err;
+	if (area ? tld_per_page > 1 && tld_area == (int)TLD_ROUND_KEY(area) : tld_per_page == 1)
+		return 0;
+	return tld__err(-EBUSY, "the store's layout (%d data bytes per thread) was fixed when it was made, by the first key or thread: choose it before (TLD_COMPACT, or tld_init() in a constructor of priority 100 or less)",
+			tld_area);
+}
+
+/* Data bytes per thread: what keys may take. The store exists. */
+int tld__store_area(void)
+{
+	return tld_area;
+}
+
+static char *tld_page(long long pg)
+{
+	return tld_chunks[pg / TLD_CHUNK_PAGES] + (off_t)(pg % TLD_CHUNK_PAGES) * TLD_PAGE_SIZE;
 }
 
 static int tld_slot_free(void)
 {
-	int w, n = tld_nchunks * TLD_CHUNK_PAGES / TLD_LONG_BITS;
+	int w, slot, n = tld_slots_mapped();
 
-	for (w = 0; w < n; w++)
-		if (~tld_used[w])
-			return w * TLD_LONG_BITS + __builtin_ctzl(~tld_used[w]);
+	for (w = 0; w * TLD_LONG_BITS < n; w++) {
+		if (!~tld_used[w])
+			continue;
+		slot = w * TLD_LONG_BITS + __builtin_ctzl(~tld_used[w]);
+		return slot < n ? slot : -1;
+	}
 	return -1;
 }
 
-/* A zeroed data page of the store's, for a thread. Lock held. */
-int tld__store_page_get(struct tld_data_u **page)
+static bool tld_slot_used(int slot)
+{
+	return tld_used[slot / TLD_LONG_BITS] & 1ul << slot % TLD_LONG_BITS;
+}
+
+static void tld_slot_mark(int slot, bool used)
+{
+	if (used)
+		tld_used[slot / TLD_LONG_BITS] |= 1ul << slot % TLD_LONG_BITS;
+	else
+		tld_used[slot / TLD_LONG_BITS] &= ~(1ul << slot % TLD_LONG_BITS);
+}
+
+/* The slot of the area at @start in the page at file offset @off, or -1. */
+static int tld_slot_of(long long off, int start)
+{
+	long long pg = off / TLD_PAGE_SIZE;
+
+	if (off < 0 || pg < 1 || start < TLD_DATA_HDR)
+		return -1;
+	return (pg - 1) * tld_per_page + (start - TLD_DATA_HDR) / tld_area;
+}
+
+/* A zeroed data area of the store's, for a thread: its page and start. Lock held. */
+int tld__store_area_get(struct tld_data_u **page, __u16 *start)
 {
 	int err = tld_store_ready(), slot;
 
@@ -167,8 +266,12 @@ int tld__store_page_get(struct tld_data_u **page)
 			return err;
 		slot = tld_slot_free();
 	}
-	tld_used[slot / TLD_LONG_BITS] |= 1ul << slot % TLD_LONG_BITS;
-	*page = (struct tld_data_u *)tld_slot_page(slot);
+	tld_slot_mark(slot, true);
+	*page = (struct tld_data_u *)tld_page(1 + slot / tld_per_page);
+	*start = TLD_DATA_HDR + slot % tld_per_page * tld_area;
+	/* A whole page comes zeroed from the file; an area may hold a thread's before. */
+	if (tld_per_page > 1)
+		memset((char *)*page + *start, 0, tld_area);
 	return 0;
 }
 
@@ -195,28 +298,35 @@ void tld__store_page_empty(void *page)
 	madvise(page, TLD_PAGE_SIZE, MADV_REMOVE);
 }
 
-/* Give back @page, whose entry is gone. Lock held. */
-void tld__store_page_put(struct tld_data_u *page)
+/* Give back the area at @start of @page, whose entry is gone. Lock held. */
+void tld__store_area_put(struct tld_data_u *page, __u16 start)
 {
-	long long slot = tld__store_off(page) / TLD_PAGE_SIZE;
+	int slot = tld_slot_of(tld__store_off(page), start), first, i;
 
-	if (slot <= 0)
+	if (slot < 0)
 		return;
+	tld_slot_mark(slot, false);
+	first = slot - slot % tld_per_page;
+	for (i = first; i < first + tld_per_page; i++)
+		if (tld_slot_used(i))
+			return;
 	tld__store_page_empty(page);
-	tld_used[slot / TLD_LONG_BITS] &= ~(1ul << slot % TLD_LONG_BITS);
 }
 
 static struct tld_data_u tld_fork_copy;
 static long long tld_fork_off;
+static int tld_fork_slot;
 
 /*
- * Before fork: copy the forking thread's page (@keep, or NULL), as it is
- * now. The parent goes on writing the shared file while the child starts,
- * so the child cannot copy it later. Lock held.
+ * Before fork: copy the page of the forking thread's area (@keep at
+ * @start, or NULL), as it is now. The parent goes on writing the shared
+ * file while the child starts, so the child cannot copy it later. Lock
+ * held.
  */
-void tld__store_fork_prepare(const struct tld_data_u *keep)
+void tld__store_fork_prepare(const struct tld_data_u *keep, __u16 start)
 {
 	tld_fork_off = keep ? tld__store_off(keep) : -1;
+	tld_fork_slot = tld_slot_of(tld_fork_off, start);
 	if (tld_fork_off > 0)
 		tld_fork_copy = *keep;
 }
@@ -274,7 +384,6 @@ void tld__store_fork_child(void)
 	tld_store_fd = fd;
 	for (w = 0; w < (int)(sizeof(tld_used) / sizeof(tld_used[0])); w++)
 		tld_used[w] = 0;
-	tld_used[0] = 1;
 	if (!tld_fork_remap(fd)) {
 		if (off > 0)
 			memcpy(tld_chunks[off / TLD_CHUNK_BYTES] + off % TLD_CHUNK_BYTES,
@@ -286,7 +395,7 @@ void tld__store_fork_child(void)
 		tld_store_state = TLD_STORE_NONE;
 		return;
 	}
-	((struct tld_meta_u *)tld_chunks[0])->size = TLD_DATA_MAX;
-	if (off > 0)
-		tld_used[off / TLD_PAGE_SIZE / TLD_LONG_BITS] |= 1ul << off / TLD_PAGE_SIZE % TLD_LONG_BITS;
+	((struct tld_meta_u *)tld_chunks[0])->size = tld_area;
+	if (tld_fork_slot >= 0)
+		tld_slot_mark(tld_fork_slot, true);
 }

@@ -2,13 +2,15 @@
 /*
  * One thread's life: its page, its entry in the map, its exit.
  *
- * Each thread that asks for data owns one page from then until it exits.
+ * Each thread that asks for data owns one data area from then until it
+ * exits: a page, or in the compact layout a fixed part of one (store.c).
  * So its pointers never move: not when its registration fails and later
  * works, not when its entry is attached again (tld_refresh(), a map made
- * anew). Any key created later, up to the page, fits every thread already
- * running. The page comes from the process's store (store.c), not the
- * heap: a BPF store that lands after the entry is gone hits a page the
- * kernel still pins, never memory libtld reuses.
+ * anew). Any key created later, up to the area's size, fits every thread
+ * already running. The area comes from the process's store, not the heap:
+ * a BPF store that lands after the entry is gone hits a page the kernel
+ * still pins, never memory libtld reuses (in the compact layout, only once
+ * the page's last area is given back).
  *
  * tld__thread_base is the hot path's only state. It is set exactly while
  * the thread's entry is attached, and other threads change it (tld_fini(),
@@ -26,7 +28,7 @@ static __thread struct tld_thread tld_self;
 
 static void tld_thread_base_set(struct tld_thread *t, bool attached)
 {
-	char *base = attached ? (char *)t->page + TLD_DATA_HDR - 1 : NULL;
+	char *base = attached ? (char *)t->page + t->start - 1 : NULL;
 
 	t->attached = attached;
 	__atomic_store_n(t->base, base, __ATOMIC_RELAXED);
@@ -142,7 +144,7 @@ int tld__thread_attach(struct tld_thread *t)
 	t->page->unused = cookie;
 	value.data = t->page;
 	value.meta = meta;
-	value.start = TLD_DATA_HDR;
+	value.start = t->start;
 	tld__vouch(TLD_VOUCH_ANNOUNCE, cookie, t->tid);
 	err = tld_entry_set(t, pidfd, &value);
 	tld_sys_close(pidfd);
@@ -179,7 +181,7 @@ static int tld_thread_join(struct tld_thread *t)
 		return 0;
 	err = tld__hooks_setup();
 	if (!err)
-		err = tld__store_page_get(&t->page);
+		err = tld__store_area_get(&t->page, &t->start);
 	if (err)
 		return err;
 	t->tid = tld_sys_gettid();
@@ -311,7 +313,7 @@ static void tld_thread_release(struct tld_thread *t)
 		tld__thread_detach(t);
 		tld_thread_unlink(t);
 		pthread_setspecific(tld__proc.exit_key, NULL);
-		tld__store_page_put(t->page);
+		tld__store_area_put(t->page, t->start);
 		t->page = NULL;
 	}
 	tld__unlock();
@@ -323,7 +325,7 @@ void tld__thread_reap(struct tld_thread *t)
 {
 	t->attached = false;
 	tld_thread_unlink(t);
-	tld__store_page_put(t->page);
+	tld__store_area_put(t->page, t->start);
 	t->page = NULL;
 }
 
@@ -345,10 +347,10 @@ void tld__thread_exit(void *arg)
 	t->exited = true;
 }
 
-/* Lock held: the child gets the forking thread's page as it is now. */
+/* Lock held: the child gets the forking thread's area as it is now. */
 void tld__fork_prepare_threads(void)
 {
-	tld__store_fork_prepare(tld_self.pprev ? tld_self.page : NULL);
+	tld__store_fork_prepare(tld_self.pprev ? tld_self.page : NULL, tld_self.start);
 }
 
 /*

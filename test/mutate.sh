@@ -178,6 +178,9 @@ mutate security bpf/tld_guard.bpf.c \
 mutate security bpf/tld_guard.bpf.c \
 	'err = bpf_task_storage_delete(&tld_data_map, p);' \
 	'err = 1;'
+mutate compact src/store.c \
+	'*start = TLD_DATA_HDR + slot % tld_per_page * tld_area;' \
+	'*start = TLD_DATA_HDR;'
 mutate sweep_busy bpf/tld_guard.bpf.c \
 	'if (!__sync_val_compare_and_swap(&retry_tid[i], 0, p->pid)) {' \
 	'if (0) {'

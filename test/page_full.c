@@ -26,7 +26,7 @@ int main(void)
 	last = tld_create_key("fill.last", 8);
 	TH_CHECK(!tld_key_err(big) && !tld_key_err(mid) && !tld_key_err(last), "the keys fit");
 	TH_CHECK(tld_key_err(tld_create_key("fill.more", 1)) == -ENOSPC, "one byte more");
-	TH_CHECK(th_captured("does not fit: 4088 of 4088 data bytes are taken"), "its message");
+	TH_CHECK(th_captured("does not fit: 4088 of the 4088 data bytes per thread are taken"), "its message");
 
 	/* Every byte of the area is writable: the page is the thread's. */
 	p = tld_get_data(big);

@@ -3,7 +3,8 @@
 # $O/test (or those named in $TESTS), the same against the ASan build in
 # $O/asan/test and the clang build in $O/clang/test, the fuzzers in
 # $O/fuzz, each also over its regression inputs in test/fuzz/corpus/NAME,
-# and $VALGRIND_TESTS under valgrind. A program exits 0 (pass), 77 (skip)
+# $COMPACT_TESTS again with TLD_COMPACT=64, and $VALGRIND_TESTS under
+# valgrind. A program exits 0 (pass), 77 (skip)
 # or anything else (fail). With PLAIN_ONLY=1, only the first. Then, if
 # built, the VM tests.
 O=${O:-build}
@@ -57,6 +58,13 @@ for t in $(programs "$O/test"); do
 	run "$t" "$O/test/$t"
 done
 [ -n "${PLAIN_ONLY:-}" ] && VALGRIND_TESTS=
+# Again in the compact layout, those that fit it: not the tests that need
+# more than 64 data bytes per thread, or a page of each thread's own.
+COMPACT_TESTS=${COMPACT_TESTS-basic fork stale_tid security strict exec recover fini callback keys}
+for t in $([ -n "${PLAIN_ONLY:-}" ] || echo $COMPACT_TESTS); do
+	[ -z "${TESTS:-}" ] || echo " $TESTS " | grep -q " $t " || continue
+	[ -x "$O/test/$t" ] && run "compact/$t" env TLD_COMPACT=64 "$O/test/$t"
+done
 for t in $([ -n "${PLAIN_ONLY:-}" ] || programs "$O/asan/test"); do
 	run "asan/$t" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 "$O/asan/test/$t"
 done

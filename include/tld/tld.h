@@ -51,6 +51,13 @@ struct tld_opts {
 	size_t sz;		/* sizeof(struct tld_opts), set by TLD_OPTS() */
 	/* Pinned map to register threads in; NULL: $TLD_MAP_PATH, then the default. */
 	const char *map_path;
+	/*
+	 * The compact layout: this many data bytes per thread (rounded up to
+	 * 8, at most 2040), several threads to a page; keys past it fail.
+	 * 0: $TLD_COMPACT, else a page per thread. Fixed when the first key
+	 * or thread is made: see tld_init(3).
+	 */
+	size_t compact;
 	size_t :0;
 };
 

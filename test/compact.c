@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The compact layout (TLD_COMPACT=AREA): threads' data areas share pages.
+ * NTHREADS threads register and publish values BPF reads back (the values
+ * themselves are test/basic's, which make test runs under TLD_COMPACT too);
+ * here:
+ * - they take NTHREADS / per-page pages, each area AREA bytes after the
+ *   last, and no two threads share an area;
+ * - a key that does not fit an area fails with -ENOSPC and says so, while
+ *   one that fits, created after the threads registered, works for them;
+ * - a thread that exits gives its area to the next thread, zeroed (the
+ *   main thread keeps the first page in use, so it is not punched);
+ * - tld_init() cannot change the layout once the store is made.
+ *
+ * Checked to fail: with every thread given the page's first area (the
+ * slot's area index dropped in tld__store_area_get()), the areas overlap
+ * and BPF reads one value for all of a page's threads.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define AREA		256
+#define PER_PAGE	((TLD_PAGE_SIZE - TLD_DATA_HDR) / AREA)
+#define NTHREADS	(2 * PER_PAGE)
+
+TLD_DEFINE_KEY(static_key, "test.static", sizeof(__u64));
+
+static struct reader_bpf *reader;
+static pthread_barrier_t registered, done;
+static __u64 *values[NTHREADS];
+static pid_t tids[NTHREADS];
+
+static void *worker(void *arg)
+{
+	long i = (long)arg;
+	__u64 *v = tld_get_data(static_key);
+
+	tids[i] = th_gettid();
+	values[i] = v;
+	if (v)
+		*v = 1000 + i;
+	pthread_barrier_wait(&registered);
+	pthread_barrier_wait(&done);
+	return NULL;
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The areas, the main thread's first, are AREA bytes apart, in as few pages as they fill. */
+static void check_areas(const __u64 *mine)
+{
+	uintptr_t p[NTHREADS + 1];
+	int i, pages = 1;
+
+	for (i = 0; i < NTHREADS; i++)
+		p[i] = (uintptr_t)values[i];
+	p[NTHREADS] = (uintptr_t)mine;
+	qsort(p, NTHREADS + 1, sizeof(p[0]), cmp_ptr);
+	TH_CHECK(p[0] == (uintptr_t)mine, "the main thread's area is not the first");
+	for (i = 1; i <= NTHREADS; i++) {
+		if (p[i] / TLD_PAGE_SIZE != p[i - 1] / TLD_PAGE_SIZE) {
+			pages++;
+			continue;
+		}
+		TH_CHECK(p[i] - p[i - 1] == AREA, "areas %#lx and %#lx are %lu bytes apart, want %d",
+			 (unsigned long)p[i - 1], (unsigned long)p[i],
+			 (unsigned long)(p[i] - p[i - 1]), AREA);
+	}
+	TH_CHECK(pages == (NTHREADS + PER_PAGE) / PER_PAGE, "%d threads in %d pages, want %d",
+		 NTHREADS + 1, pages, (NTHREADS + PER_PAGE) / PER_PAGE);
+}
+
+/* Every thread's own value, as BPF reads it. */
+static void check_reads(void)
+{
+	struct th_result r;
+	int i;
+
+	for (i = 0; i < NTHREADS; i++) {
+		th_mark(tids[i]);
+		if (!TH_CHECK(th_result(reader, tids[i], &r), "BPF saw nothing for thread %d", tids[i]))
+			continue;
+		TH_CHECK(!r.init_err && r.head[TH_STATIC] == 1000u + i,
+			 "thread %d: init %d, read %llu, want %d", tids[i], r.init_err,
+			 r.head[TH_STATIC], 1000 + i);
+	}
+}
+
+static void check_keys(void)
+{
+	tld_key_t big, fits;
+	__u64 *v;
+
+	th_capture();
+	big = tld_create_key("test.big", AREA);
+	TH_CHECK(tld_key_err(big) == -ENOSPC && th_captured("compact"),
+		 "a key of %d bytes past the first: %d", AREA, tld_key_err(big));
+	fits = tld_create_key("test.dyn", sizeof(__u64));
+	v = tld_get_data(fits);
+	TH_CHECK(v && (char *)v - (char *)tld_get_data(static_key) == 8,
+		 "a key that fits, made after the threads: %p", (void *)v);
+}
+
+static void *reuser(void *arg)
+{
+	__u64 *v = tld_get_data(static_key);
+
+	*(__u64 **)arg = v;
+	TH_CHECK(v && *v == 0, "the reused area holds %llu", v ? *v : 0);
+	return NULL;
+}
+
+/* The lowest area the workers had goes to the next thread, zeroed. */
+static void check_reuse(const __u64 *mine)
+{
+	__u64 *got = NULL;
+	pthread_t t;
+
+	pthread_create(&t, NULL, reuser, &got);
+	pthread_join(t, NULL);
+	TH_CHECK(got == mine + AREA / sizeof(*mine), "the new thread's area %p, want %p",
+		 (void *)got, (void *)(mine + AREA / sizeof(*mine)));
+}
+
+int main(int argc, char **argv)
+{
+	TLD_OPTS(other, .compact = AREA / 2);
+	pthread_t threads[NTHREADS];
+	struct th_map map;
+	__u64 *mine;
+	long i;
+
+	(void)argc;
+	if (!getenv("TLD_COMPACT")) {
+		setenv("TLD_COMPACT", "256", 1);
+		execv("/proc/self/exe", argv);
+		th_fatal("exec: %m");
+	}
+	if (atoi(getenv("TLD_COMPACT")) != AREA)
+		th_skip("TLD_COMPACT=%s: this test sets its own", getenv("TLD_COMPACT"));
+	th_map_create(&map, NULL);
+	reader = th_reader_load();
+	TH_CHECK(tld_init(&other) == -EBUSY,
+		 "tld_init() changed the layout after the store was made");
+	mine = tld_get_data(static_key);
+	if (!mine)
+		th_fatal("the main thread has no data");
+	*mine = 1;
+	pthread_barrier_init(&registered, NULL, NTHREADS + 1);
+	pthread_barrier_init(&done, NULL, NTHREADS + 1);
+	for (i = 0; i < NTHREADS; i++)
+		pthread_create(&threads[i], NULL, worker, (void *)i);
+	pthread_barrier_wait(&registered);
+	for (i = 0; i < NTHREADS; i++)
+		if (!values[i])
+			th_fatal("thread %ld has no data", i);
+	check_areas(mine);
+	check_reads();
+	check_keys();
+	pthread_barrier_wait(&done);
+	for (i = 0; i < NTHREADS; i++)
+		pthread_join(threads[i], NULL);
+	check_reuse(mine);
+	th_reader_destroy(reader);
+	th_map_remove(&map);
+	th_done();
+}
