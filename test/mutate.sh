@@ -43,8 +43,8 @@ mutate() {
 }
 
 mutate basic src/thread.c \
-	'char *base = attached ? (char *)t->page + TLD_DATA_HDR - 1 : NULL;' \
-	'char *base = attached ? (char *)t->page + TLD_DATA_HDR : NULL;'
+	'char *base = attached ? (char *)t->page + t->start - 1 : NULL;' \
+	'char *base = attached ? (char *)t->page + t->start : NULL;'
 mutate keys src/keys.c \
 	'if (!strcmp(cur->name, name)) {' \
 	'if (0) {'
@@ -52,8 +52,8 @@ mutate limits src/keys.c \
 	'return tld__err(err, "key '"'"'%s'"'"': all %d key slots' \
 	'return tld__err(-ENOMEM, "key '"'"'%s'"'"': all %d key slots'
 mutate page_full src/keys.c \
-	'if (*off + TLD_ROUND_KEY(size) > TLD_DATA_MAX)' \
-	'if (*off + TLD_ROUND_KEY(size) > TLD_DATA_MAX + 8)'
+	'if (*off + TLD_ROUND_KEY(size) > (unsigned int)tld__store_area())' \
+	'if (*off + TLD_ROUND_KEY(size) > (unsigned int)tld__store_area() + 8)'
 mutate dlopen src/keys.c \
 	'if (!strcmp(cur->name, name)) {' \
 	'if (0) {'
@@ -72,8 +72,8 @@ mutate other_task include/tld/tld.bpf.h \
 	'v = bpf_task_storage_get(&tld_data_map, task, 0, 0);' \
 	'v = bpf_task_storage_get(&tld_data_map, bpf_get_current_task_btf(), 0, 0);'
 mutate compat src/thread.c \
-	'value.start = TLD_DATA_HDR;' \
-	'value.start = TLD_DATA_HDR + 8;'
+	'value.start = t->start;' \
+	'value.start = t->start + 8;'
 mutate garbage include/tld/tld.bpf.h \
 	'if (i >= seen && sz >= size &&' \
 	'if (i >= seen &&'
@@ -111,8 +111,8 @@ mutate top_rows tools/top.c \
 	'		if (r->head.vouched && vt.count == 1 && vt.width && vt.kind != VALUE_BOOL) {' \
 	'		if (vt.count == 1 && vt.width && vt.kind != VALUE_BOOL) {'
 mutate fork src/store.c \
-	'	int err = tld__fork_hooks_setup(), fd;' \
-	'	int err = 0, fd;'
+	'int err = tld__fork_hooks_setup() ?: tld_layout_set(), fd;' \
+	'int err = tld_layout_set(), fd;'
 mutate strict tools/tldd/client.c \
 	'	if (tgid != c->tgid)' \
 	'	if (0)'
@@ -156,12 +156,16 @@ mutate callback src/proc.c \
 	'	pthread_mutex_lock(&tld__proc.lock);'
 mutate callback src/proc.c \
 	'	tld__log_mute(true);
+	tld__proc.cookie = 0;
+	tld__store_fork_child();
 	tld__keys_publish();
 	tld__fork_child_threads();
 	tld__log_mute(false);
 	tld__log_defer(false);
 	pthread_mutex_unlock(&tld__proc.lock);' \
-	'	tld__keys_publish();
+	'	tld__proc.cookie = 0;
+	tld__store_fork_child();
+	tld__keys_publish();
 	tld__fork_child_threads();
 	tld__unlock();'
 mutate seqcount include/tld/tld.h \
@@ -170,8 +174,11 @@ mutate seqcount include/tld/tld.h \
 	'	/* The odd count'
 
 mutate security include/tld/tld.bpf.h \
-	'return g && g->data == (__u64)data && g->meta == (__u64)meta && g->start == start;' \
-	'return true;'
+	'if (!g || g->data != (__u64)data || g->meta != (__u64)meta || g->start != start)' \
+	'if (!g)'
+mutate security include/tld/tld.bpf.h \
+	'if (c->data == (__u64)data && c->meta == (__u64)meta && c->start == start &&' \
+	'if (c->data || c->meta == (__u64)meta ||'
 mutate security bpf/tld_guard.bpf.c \
 	'if (target->tgid != cur->tgid && !privileged(cur)) {' \
 	'if (0) {'

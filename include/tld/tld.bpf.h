@@ -72,16 +72,38 @@ typedef struct {
 /* Defined by the program: one tld_key_t member per key it reads. */
 struct tld_keys;
 
+/* How many keys struct tld_keys may have; define it higher before including. */
+#ifndef TLD_KEY_CACHE_KEYS
+#define TLD_KEY_CACHE_KEYS	16
+#endif
+
+/*
+ * A reader's cache for one task, in the reader's own task storage: the
+ * entry it last found vouched (the memo), so that while the task keeps that
+ * entry a read needs no verdict lookup, then the program's struct tld_keys.
+ * The memo names the entry by its pinned pages' kernel addresses and its
+ * data page's cookie: docs/security.md argues why no planted entry can
+ * match it.
+ */
+struct tld_key_cache {
+	__u64 data;
+	__u64 meta;
+	__u64 cookie;
+	__u16 start;
+	__u16 pad[3];
+	tld_key_t keys[TLD_KEY_CACHE_KEYS];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct tld_keys);
+	__type(value, struct tld_key_cache);
 } tld_key_map SEC(".maps");
 
 struct tld_object {
 	struct tld_map_value *data_map;
-	struct tld_keys *key_map;
+	struct tld_key_cache *key_map;
 	char *data;
 	struct tld_meta_u *meta;
 	__u32 cookie;
@@ -97,25 +119,38 @@ static __always_inline __u32 tld_cookie32(__u64 cookie)
  * Whether @task's entry is the one its own process vouched for (struct
  * tld_verdict in tld/abi.h): any other process that can open the map can
  * attach pages to any task, but cannot make the guard vouch for them.
- * Define TLD_TRUST_UNVOUCHED to read entries no guard vouched for, such as
- * those of the upstream user-side header, and accept that risk.
+ * @c's memo holds the entry last found vouched, and the verdict is looked
+ * up only when the entry is another. Define TLD_TRUST_UNVOUCHED to read
+ * entries no guard vouched for, such as those of the upstream user-side
+ * header, and accept that risk.
  */
-static __always_inline bool tld_vouched(struct task_struct *task, void *data, void *meta,
-					 __u16 start)
+static __always_inline bool tld_vouched(struct task_struct *task, struct tld_key_cache *c,
+					 struct tld_data_u *data, void *meta, __u16 start)
 {
 #ifdef TLD_TRUST_UNVOUCHED
 	return true;
 #else
-	struct tld_verdict *g = bpf_task_storage_get(&tld_guard_map, task, 0, 0);
+	__u64 cookie = data->unused;
+	struct tld_verdict *g;
 
-	return g && g->data == (__u64)data && g->meta == (__u64)meta && g->start == start;
+	if (c->data == (__u64)data && c->meta == (__u64)meta && c->start == start &&
+	    c->cookie == cookie)
+		return true;
+	g = bpf_task_storage_get(&tld_guard_map, task, 0, 0);
+	if (!g || g->data != (__u64)data || g->meta != (__u64)meta || g->start != start)
+		return false;
+	c->data = (__u64)data;
+	c->meta = (__u64)meta;
+	c->start = start;
+	c->cookie = cookie;
+	return true;
 #endif
 }
 
 /*
  * Look up @task's entry. 0, or -ENODATA if the task has no tld data,
- * -EINVAL if its entry is malformed, -EACCES if its process did not vouch
- * for it, -ENOMEM if no key cache can be made.
+ * -EINVAL if its entry is malformed, -ENOMEM if no key cache can be made,
+ * -EACCES if its process did not vouch for it.
  */
 __attribute__((unused))
 static int tld_object_init(struct task_struct *task, struct tld_object *obj)
@@ -138,26 +173,30 @@ static int tld_object_init(struct task_struct *task, struct tld_object *obj)
 	start = v->start;
 	if (start < TLD_DATA_HDR || start >= TLD_PAGE_SIZE || start % TLD_KEY_ALIGN)
 		return -EINVAL;
-	if (!tld_vouched(task, data, meta, start))
-		return -EACCES;
-	obj->data = (char *)data;
-	obj->meta = meta;
-	obj->start = start;
-	obj->cookie = tld_cookie32(data->unused);
 
 	/* Once per task the cache is created; outside the loop, a read pays
 	 * for no iterator kfuncs. */
 	obj->key_map = bpf_task_storage_get(&tld_key_map, task, 0,
 					    BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (obj->key_map)
-		return 0;
-	bpf_for(i, 1, TLD_KEY_MAP_CREATE_RETRY) {
-		obj->key_map = bpf_task_storage_get(&tld_key_map, task, 0,
-						    BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (obj->key_map)
-			break;
+	if (!obj->key_map) {
+		bpf_for(i, 1, TLD_KEY_MAP_CREATE_RETRY) {
+			obj->key_map = bpf_task_storage_get(&tld_key_map, task, 0,
+							    BPF_LOCAL_STORAGE_GET_F_CREATE);
+			if (obj->key_map)
+				break;
+		}
 	}
-	return obj->key_map ? 0 : -ENOMEM;
+	if (!obj->key_map)
+		return -ENOMEM;
+	if (!tld_vouched(task, obj->key_map, data, meta, start)) {
+		obj->key_map = NULL;
+		return -EACCES;
+	}
+	obj->data = (char *)data;
+	obj->meta = meta;
+	obj->start = start;
+	obj->cookie = tld_cookie32(data->unused);
+	return 0;
 }
 
 /*
@@ -211,10 +250,14 @@ miss:
 #define tld_get_data(obj, key, name, size)					\
 	({									\
 		struct tld_object *__tld_o = (obj);				\
-		tld_key_t *__tld_k = &__tld_o->key_map->key;			\
+		tld_key_t *__tld_k =						\
+			&((struct tld_keys *)__tld_o->key_map->keys)->key;	\
 		long __tld_off = __tld_k->off;					\
 		void *__tld_p = NULL;						\
 										\
+		_Static_assert(sizeof(struct tld_keys) <=			\
+			       sizeof(__tld_o->key_map->keys),			\
+			       "more keys than TLD_KEY_CACHE_KEYS");		\
 		if (__tld_k->cookie != __tld_o->cookie || __tld_off <= 0) {	\
 			__tld_fetch_key(__tld_o, __tld_k, name, size);		\
 			__tld_off = __tld_k->off;				\

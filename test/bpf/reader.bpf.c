@@ -52,7 +52,7 @@ static __u32 count_torn(struct tld_meta_u *meta, int cnt)
 	do {									\
 		void *p = tld_get_data(&obj, k[slot], name, size);		\
 										\
-		r->off[slot] = p ? obj.key_map->k[slot].off : -1;		\
+		r->off[slot] = p ? ((struct tld_keys *)obj.key_map->keys)->k[slot].off : -1;		\
 		if (p) {							\
 			r->head[slot] = *(__u64 *)p;				\
 			r->tail[slot] = *(__u64 *)(p + (size) - 8);		\

@@ -27,7 +27,7 @@ struct tld_keys {
 
 static struct tld_map_value value;
 static struct tld_verdict verdict;
-static struct tld_keys cache;
+static struct tld_key_cache cache;
 
 void *bpf_task_storage_get(void *map, struct task_struct *task, void *init, __u64 flags)
 {
