@@ -19,8 +19,9 @@ mkdir -p "$work"
 make -s -C "$work" O="$O" UPSTREAM="$src/build/upstream" tests fuzzers >/dev/null 2>&1 ||
 	{ echo "mutate: the unmutated tree does not build"; exit 1; }
 
-# mutate TEST FILE FIND REPLACE
+# mutate TEST FILE FIND REPLACE; with $MUTATE_ONLY, only those of the tests it names.
 mutate() {
+	[ -z "${MUTATE_ONLY:-}" ] || echo " $MUTATE_ONLY " | grep -q " $1 " || return 0
 	test=$1 file=$work/$2
 	cp "$file" "$file.orig"
 	FIND=$3 REPL=$4 perl -0pi -e '$n = s/\Q$ENV{FIND}\E/$ENV{REPL}/g; END { exit($n != 1) }' "$file" ||
