@@ -71,6 +71,8 @@ static void commit(struct task_struct *target, struct tld_verdict *g, __u64 cook
 	g->meta = (__u64)v->meta;
 	g->start = v->start;
 	g->voucher = voucher;
+	/* The entry's fields before the announcement goes: see kept(). */
+	barrier();
 	g->pending = 0;
 	g->withdrawn = 0;
 	__sync_fetch_and_add(&s->vouched, 1);
@@ -174,9 +176,10 @@ int BPF_PROG(tld_guard_vouch, struct task_struct *task, const char *comm)
 
 static bool announced(struct tld_verdict *g, struct tld_map_value *v)
 {
+	__u64 pending = *(volatile __u64 *)&g->pending;
 	struct tld_data_u *data = v->data;
 
-	return g->pending && data && data->unused == g->pending;
+	return pending && data && data->unused == pending;
 }
 
 static bool is_vouched(struct tld_verdict *g, struct tld_map_value *v)
@@ -184,6 +187,25 @@ static bool is_vouched(struct tld_verdict *g, struct tld_map_value *v)
 	void *data = v->data, *meta = v->meta;
 
 	return g->data == (__u64)data && g->meta == (__u64)meta && g->start == v->start;
+}
+
+/*
+ * Whether @v is the entry @g vouched for or announced. A commit may run on
+ * another CPU meanwhile (a thread vouching for another of its process's,
+ * or the task itself while a retry sweeps it): it writes the entry's
+ * fields and then clears pending. Reading pending first, a sweep that
+ * finds it cleared then finds the fields written: x86-64 keeps loads in
+ * order, and stores, and the barriers keep the compiler from moving them.
+ */
+static bool kept(struct tld_verdict *g, struct tld_map_value *v)
+{
+	bool ann;
+
+	if (!g)
+		return false;
+	ann = announced(g, v);
+	barrier();
+	return ann || is_vouched(g, v);
 }
 
 /*
@@ -205,7 +227,7 @@ static int sweep(struct task_struct *p, struct tld_guard_state *s)
 		return 0;
 	v = bpf_task_storage_get(&tld_data_map, p, 0, 0);
 	g = bpf_task_storage_get(&tld_guard_map, p, 0, 0);
-	if (g && g->data && (!v || (!is_vouched(g, v) && !announced(g, v)))) {
+	if (g && g->data && (!v || !kept(g, v))) {
 		/*
 		 * The owner withdraws before it deletes or replaces its entry:
 		 * someone else deleted or replaced this one. Only a vouched
@@ -215,7 +237,7 @@ static int sweep(struct task_struct *p, struct tld_guard_state *s)
 		g->data = g->meta = 0;
 		__sync_fetch_and_add(&s->erased, 1);
 	}
-	if (!v || !s->sweep || (g && (is_vouched(g, v) || announced(g, v))))
+	if (!v || !s->sweep || kept(g, v))
 		return 0;
 	err = bpf_task_storage_delete(&tld_data_map, p);
 	if (err)
@@ -235,20 +257,39 @@ static int sweep(struct task_struct *p, struct tld_guard_state *s)
 __u64 retry_tid[TLD_GUARD_RETRY_SLOTS];
 __u64 retry_queued;
 
-static void queue_retry(struct task_struct *p, struct tld_guard_state *s)
+/* Put @tid in a free slot; false if none is free. */
+static bool retry_put(__u64 tid)
 {
 	__u32 i;
 
-	__sync_fetch_and_add(&s->busy, 1);
 	bpf_for(i, 0, TLD_GUARD_RETRY_SLOTS) {
-		if (!__sync_val_compare_and_swap(&retry_tid[i], 0, p->pid)) {
+		if (!__sync_val_compare_and_swap(&retry_tid[i], 0, tid)) {
 			__sync_fetch_and_add(&retry_queued, 1);
-			return;
+			return true;
 		}
 	}
-	__sync_fetch_and_add(&s->unqueued, 1);
+	return false;
 }
 
+/* A refused sweep of @p: counted once however often it is refused again. */
+static void queue_retry(struct task_struct *p, struct tld_guard_state *s)
+{
+	__u64 tid = p->pid;
+	__u32 i;
+
+	bpf_for(i, 0, TLD_GUARD_RETRY_SLOTS) {
+		if (retry_tid[i] == tid)
+			return;
+	}
+	__sync_fetch_and_add(&s->busy, 1);
+	if (!retry_put(tid))
+		__sync_fetch_and_add(&s->unqueued, 1);
+}
+
+/*
+ * Take each queued tid (whoever empties its slot retries it) and sweep
+ * its task; a refusal again goes back in the queue.
+ */
 static void retry(struct tld_guard_state *s)
 {
 	struct task_struct *t;
@@ -258,20 +299,19 @@ static void retry(struct tld_guard_state *s)
 
 	bpf_for(i, 0, TLD_GUARD_RETRY_SLOTS) {
 		tid = retry_tid[i];
-		if (!tid)
-			continue;
-		/* Gone, or a new task of that tid: the sweep's rule holds for either. */
-		t = bpf_task_from_pid(tid);
-		ret = 0;
-		if (t) {
-			ret = sweep(t, s);
-			bpf_task_release(t);
-		}
-		if (ret == -EBUSY || __sync_val_compare_and_swap(&retry_tid[i], tid, 0) != tid)
+		if (!tid || __sync_val_compare_and_swap(&retry_tid[i], tid, 0) != tid)
 			continue;
 		__sync_fetch_and_sub(&retry_queued, 1);
+		/* Gone, or a new task of that tid: the sweep's rule holds for either. */
+		t = bpf_task_from_pid(tid);
+		if (!t)
+			continue;
+		ret = sweep(t, s);
+		bpf_task_release(t);
 		if (ret > 0)
 			__sync_fetch_and_add(&s->retried, 1);
+		else if (ret == -EBUSY && !retry_put(tid))
+			__sync_fetch_and_add(&s->unqueued, 1);
 	}
 }
 

@@ -12,9 +12,10 @@ struct tld_guard_state {
 	__u64 withdrawn;
 	__u64 swept;		/* unvouched entries removed */
 	__u64 erased;		/* vouched entries deleted or replaced by someone else */
-	__u64 busy;		/* sweeps that lost to another task-storage operation (-EBUSY) */
-	__u64 retried;		/* of those, entries removed later by a retry */
-	__u64 unqueued;		/* of those, left to the task's next wakeup: the queue was full */
+	__u64 busy;		/* tasks queued for a retry: their sweep lost to another
+				 * task-storage operation (-EBUSY); once while queued */
+	__u64 retried;		/* entries a retry removed */
+	__u64 unqueued;		/* refusals left to the task's next wakeup: the queue was full */
 };
 
 /* How many lost sweeps wait for a retry at once. */

@@ -32,6 +32,8 @@
 #define TLD_CHUNK_BYTES	((off_t)TLD_CHUNK_PAGES * TLD_PAGE_SIZE)
 #define TLD_LONG_BITS	(8 * (int)sizeof(unsigned long))
 #define TLD_MAX_SLOTS	(TLD_MAX_CHUNKS * TLD_CHUNK_PAGES)
+/* At least two areas a page, in multiples of 8 bytes. */
+#define TLD_COMPACT_MAX	(TLD_DATA_MAX / 2 / TLD_KEY_ALIGN * TLD_KEY_ALIGN)
 
 TLD_STATIC_ASSERT(TLD_BROKER_STORE_MAX == (__u64)TLD_MAX_CHUNKS * TLD_CHUNK_BYTES,
 		  "tldd maps exactly the most a store grows to");
@@ -106,7 +108,7 @@ static int tld_layout_wanted(size_t *area)
 	const char *env = secure_getenv("TLD_COMPACT");
 	char *end;
 
-	*area = tld_area_wanted;
+	*area = __atomic_load_n(&tld_area_wanted, __ATOMIC_RELAXED);
 	if (*area || !env || !*env)
 		return 0;
 	errno = 0;
@@ -116,18 +118,34 @@ static int tld_layout_wanted(size_t *area)
 	return 0;
 }
 
+static int tld_layout_check(size_t area)
+{
+	if (area > TLD_COMPACT_MAX)
+		return tld__err(-EINVAL, "a compact data area of %zu bytes: at most %d, for two threads a page",
+				area, TLD_COMPACT_MAX);
+	return 0;
+}
+
+/*
+ * Decide the layout, once: a fork child whose store is made anew, with
+ * the parent's keys, keeps it.
+ */
 static int tld_layout_set(void)
 {
+	static bool fixed;
 	size_t area;
-	int err = tld_layout_wanted(&area);
+	int err;
 
-	if (err || !area)
+	if (fixed)
+		return 0;
+	err = tld_layout_wanted(&area) ?: tld_layout_check(area);
+	if (err)
 		return err;
-	if (area > TLD_DATA_MAX / 2)
-		return tld__err(-EINVAL, "a compact data area of %zu bytes: at most %d, for two threads a page",
-				area, TLD_DATA_MAX / 2);
-	tld_area = TLD_ROUND_KEY(area);
-	tld_per_page = TLD_DATA_MAX / tld_area;
+	if (area) {
+		tld_area = TLD_ROUND_KEY(area);
+		tld_per_page = TLD_DATA_MAX / tld_area;
+	}
+	fixed = true;
 	return 0;
 }
 
@@ -193,13 +211,16 @@ struct tld_meta_u *tld__store_meta_peek(void)
  */
 int tld__store_layout(size_t area)
 {
-	int err;
+	int err = tld_layout_check(area);
 
-	tld_area_wanted = area;
+	if (err)
+		return err;
+	if (__atomic_load_n(&tld_store_state, __ATOMIC_ACQUIRE) == TLD_STORE_NONE)
+		__atomic_store_n(&tld_area_wanted, area, __ATOMIC_RELAXED);
 	err = tld_store_ready();
 	if (err)
 		return err;
-	if (area ? tld_per_page > 1 && tld_area == (int)TLD_ROUND_KEY(area) : tld_per_page == 1)
+	if (area ? tld_per_page > 1 && (size_t)tld_area == TLD_ROUND_KEY(area) : tld_per_page == 1)
 		return 0;
 	return tld__err(-EBUSY, "the store's layout (%d data bytes per thread) was fixed when it was made, by the first key or thread: choose it before (TLD_COMPACT, or tld_init() in a constructor of priority 100 or less)",
 			tld_area);
@@ -307,7 +328,8 @@ void tld__store_area_put(struct tld_data_u *page, __u16 start)
 		return;
 	tld_slot_mark(slot, false);
 	first = slot - slot % tld_per_page;
-	for (i = first; i < first + tld_per_page; i++)
+	/* The last page may hold fewer slots than a page has areas. */
+	for (i = first; i < first + tld_per_page && i < TLD_MAX_SLOTS; i++)
 		if (tld_slot_used(i))
 			return;
 	tld__store_page_empty(page);

@@ -8,18 +8,25 @@
  *   last, and no two threads share an area;
  * - a key that does not fit an area fails with -ENOSPC and says so, while
  *   one that fits, created after the threads registered, works for them;
- * - a thread that exits gives its area to the next thread, zeroed (the
- *   main thread keeps the first page in use, so it is not punched);
+ * - a thread that exits gives its area to the next thread, zeroed, and
+ *   the page stays while the main thread's area is in it;
+ * - a fork child's new thread gets an area of its own;
+ * - tld_init() cannot change the layout once the store is made, nor take an
+ *   area over 2040 bytes, and a bad $TLD_COMPACT makes no key;
  * - tld_init() cannot change the layout once the store is made.
  *
  * Checked to fail: with every thread given the page's first area (the
  * slot's area index dropped in tld__store_area_get()), the areas overlap
- * and BPF reads one value for all of a page's threads.
+ * and BPF reads one value for all of a page's threads; with every area
+ * given back punching its page, the main thread's value is 0; without the
+ * fork child's slot marked, its new thread gets the forking thread's area.
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -109,6 +116,39 @@ static void check_keys(void)
 	v = tld_get_data(fits);
 	TH_CHECK(v && (char *)v - (char *)tld_get_data(static_key) == 8,
 		 "a key that fits, made after the threads: %p", (void *)v);
+	fits = tld_create_key("test.fill", AREA - 16);
+	TH_CHECK(!tld_key_err(fits), "a key that ends the area: %d", tld_key_err(fits));
+	big = tld_create_key("test.more", 1);
+	TH_CHECK(tld_key_err(big) == -ENOSPC, "a byte past the full area: %d", tld_key_err(big));
+}
+
+static void *child_thread(void *arg)
+{
+	__u64 *v = tld_get_data(static_key);
+
+	*(__u64 **)arg = v;
+	if (v)
+		*v = 7;
+	return NULL;
+}
+
+/* A fork child's new thread gets an area of its own, not the forking thread's. */
+static void check_fork(const __u64 *mine)
+{
+	__u64 *other = NULL;
+	pthread_t t;
+	int status;
+	pid_t pid = fork();
+
+	if (!pid) {
+		pthread_create(&t, NULL, child_thread, &other);
+		pthread_join(t, NULL);
+		_exit(!other ? 2 : other == mine ? 3 : *mine != 1 ? 4 : 0);
+	}
+	waitpid(pid, &status, 0);
+	TH_CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
+		 "fork child: status %#x (2: no data, 3: the forking thread's area, 4: its value changed)",
+		 status);
 }
 
 static void *reuser(void *arg)
@@ -132,15 +172,26 @@ static void check_reuse(const __u64 *mine)
 		 (void *)got, (void *)(mine + AREA / sizeof(*mine)));
 }
 
+static void check_junk(const char *self)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "TLD_COMPACT=12abc %s junk", self);
+	TH_CHECK(th_run(cmd, NULL, 0) == 0, "TLD_COMPACT=12abc: the first key was made");
+}
+
 int main(int argc, char **argv)
 {
 	TLD_OPTS(other, .compact = AREA / 2);
+	TLD_OPTS(too_big, .compact = 2041);
 	pthread_t threads[NTHREADS];
 	struct th_map map;
 	__u64 *mine;
 	long i;
 
-	(void)argc;
+	/* exec'd with a bad $TLD_COMPACT: no store, so no key. */
+	if (argc > 1 && !strcmp(argv[1], "junk"))
+		return tld_key_err(static_key) == -EINVAL ? 0 : 1;
 	if (!getenv("TLD_COMPACT")) {
 		setenv("TLD_COMPACT", "256", 1);
 		execv("/proc/self/exe", argv);
@@ -152,6 +203,8 @@ int main(int argc, char **argv)
 	reader = th_reader_load();
 	TH_CHECK(tld_init(&other) == -EBUSY,
 		 "tld_init() changed the layout after the store was made");
+	TH_CHECK(tld_init(&too_big) == -EINVAL, "a compact area of 2041 bytes was taken");
+	check_junk(argv[0]);
 	mine = tld_get_data(static_key);
 	if (!mine)
 		th_fatal("the main thread has no data");
@@ -167,9 +220,12 @@ int main(int argc, char **argv)
 	check_areas(mine);
 	check_reads();
 	check_keys();
+	check_fork(mine);
 	pthread_barrier_wait(&done);
 	for (i = 0; i < NTHREADS; i++)
 		pthread_join(threads[i], NULL);
+	/* The workers' areas went back, and the page they share with this thread stayed. */
+	TH_CHECK(*mine == 1, "the main thread's value is %llu after its neighbours exited", *mine);
 	check_reuse(mine);
 	th_reader_destroy(reader);
 	th_map_remove(&map);

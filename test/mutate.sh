@@ -189,6 +189,17 @@ mutate security bpf/tld_guard.bpf.c \
 mutate compact src/store.c \
 	'*start = TLD_DATA_HDR + slot % tld_per_page * tld_area;' \
 	'*start = TLD_DATA_HDR;'
+mutate compact src/store.c \
+	'		if (tld_slot_used(i))
+			return;' \
+	'		(void)0;'
+mutate compact src/store.c \
+	'	if (tld_fork_slot >= 0)
+		tld_slot_mark(tld_fork_slot, true);' \
+	'	(void)tld_fork_slot;'
+mutate compact src/store.c \
+	'	if (area > TLD_COMPACT_MAX)' \
+	'	if (area > TLD_DATA_MAX / 2)'
 mutate sweep_busy bpf/tld_guard.bpf.c \
 	'if (!__sync_val_compare_and_swap(&retry_tid[i], 0, p->pid)) {' \
 	'if (0) {'
