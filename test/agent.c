@@ -38,10 +38,7 @@ static char dir[256];
 
 static double now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return th_now_ns() / 1e9;
 }
 
 static const struct tld_agent_kind_hdr *kind(int k)

@@ -20,6 +20,7 @@
 #include <bpf/btf.h>
 #include <tld/loader.h>
 
+#include "../bpf/tld_guard.h"
 #include "harness.h"
 #include "reader.skel.h"
 
@@ -84,6 +85,27 @@ pid_t th_gettid(void)
 int th_thread_pidfd(pid_t tid)
 {
 	return syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+}
+
+__u64 th_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+void th_guard_state(const struct th_map *m, struct tld_guard_state *st)
+{
+	char path[sizeof(m->dir) + 32];
+	__u32 zero = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/tld_guard_state", m->dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, st))
+		th_fatal("the guard's state at %s: %s", path, strerror(errno));
+	close(fd);
 }
 
 void th_vouch(enum tld_vouch_op op, __u64 cookie, pid_t tid)

@@ -36,6 +36,8 @@ void th_done(void);
 pid_t th_gettid(void);
 /* A pidfd naming thread @tid (PIDFD_THREAD), or -1. */
 int th_thread_pidfd(pid_t tid);
+/* CLOCK_MONOTONIC in ns. */
+__u64 th_now_ns(void);
 /* This test program's path, and the build directory ($O). */
 const char *th_exe(void);
 const char *th_build_dir(void);
@@ -68,6 +70,9 @@ void th_map_name(struct th_map *m);
 void th_map_remove(struct th_map *m);
 /* How many threads have an entry in @m, counted by tldtool. */
 int th_map_entries(struct th_map *m);
+/* The counters of @m's guard (bpf/tld_guard.h). */
+struct tld_guard_state;
+void th_guard_state(const struct th_map *m, struct tld_guard_state *st);
 
 /* In harness_agent.c. */
 struct tld_agent;

@@ -59,10 +59,7 @@ static void erase(pid_t tid)
 
 static double now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return th_now_ns() / 1e9;
 }
 
 /* A worker's life, step by step, driven by main(). */

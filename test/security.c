@@ -254,15 +254,9 @@ static bool reads(const struct th_result *r, __u64 v)
 
 static struct tld_guard_state guard_state(void)
 {
-	struct tld_guard_state st = { 0 };
-	char path[300];
-	__u32 zero = 0;
-	int fd;
+	struct tld_guard_state st;
 
-	snprintf(path, sizeof(path), "%s/tld_guard_state", map.dir);
-	fd = bpf_obj_get(path);
-	bpf_map_lookup_elem(fd, &zero, &st);
-	close(fd);
+	th_guard_state(&map, &st);
 	return st;
 }
 
@@ -432,10 +426,7 @@ static void against(uid_t attacker, uid_t victim_uid, const char *who)
 
 static double now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+	return th_now_ns() / 1e3;
 }
 
 /*

@@ -57,14 +57,6 @@ struct victim {
 	volatile bool stop;
 };
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static void pin_cpu0(void)
 {
 	cpu_set_t set;
@@ -108,7 +100,7 @@ static void *victim(void *arg)
 			sched_yield();
 			continue;
 		}
-		__atomic_store_n(&v->slept, now_ns(), __ATOMIC_RELEASE);
+		__atomic_store_n(&v->slept, th_now_ns(), __ATOMIC_RELEASE);
 		nanosleep(&(struct timespec){ .tv_nsec = SLEEP_NS }, NULL);
 		v->saw_plant = !bpf_map_lookup_elem(map_fd, &v->pidfd, &val);
 		__atomic_store_n(&v->done, cycle, __ATOMIC_RELEASE);
@@ -118,16 +110,9 @@ static void *victim(void *arg)
 
 static struct tld_guard_state guard_state(void)
 {
-	struct tld_guard_state st = { 0 };
-	char path[300];
-	__u32 zero = 0;
-	int fd;
+	struct tld_guard_state st;
 
-	snprintf(path, sizeof(path), "%s/tld_guard_state", map.dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &st))
-		th_fatal("the guard's state at %s: %m", path);
-	close(fd);
+	th_guard_state(&map, &st);
 	return st;
 }
 
@@ -157,7 +142,7 @@ static bool cycle(struct victim *v, __u64 n, struct tld_map_value *val)
 		;
 	if (bpf_map_update_elem(map_fd, &v->pidfd, val, BPF_ANY))
 		th_fatal("plant: %m");
-	valid = now_ns() < slept + SLEEP_NS;
+	valid = th_now_ns() < slept + SLEEP_NS;
 	while (__atomic_load_n(&v->done, __ATOMIC_ACQUIRE) != n)
 		;
 	return valid;

@@ -59,21 +59,13 @@ struct worker {
 static struct worker hogs[NHOGS], hinted, unhinted;
 static pthread_barrier_t ready;
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static void calibrate_tsc(void)
 {
 	struct timespec pause = { 0, 100000000 };
-	__u64 t0 = now_ns(), c0 = __rdtsc(), t1, c1;
+	__u64 t0 = th_now_ns(), c0 = __rdtsc(), t1, c1;
 
 	nanosleep(&pause, NULL);
-	t1 = now_ns();
+	t1 = th_now_ns();
 	c1 = __rdtsc();
 	tsc_per_sec = (c1 - c0) * 1000000000ull / (t1 - t0);
 }
