@@ -78,7 +78,7 @@ void tld__leave(void);
 
 /* thread.c: all called with the lock held */
 int tld__thread_attach(struct tld_thread *t);
-void tld__thread_detach(struct tld_thread *t);
+int tld__thread_detach(struct tld_thread *t);
 void tld__thread_reap(struct tld_thread *t);
 void tld__thread_exit(void *arg);
 

@@ -113,17 +113,21 @@ static int tld_entry_has(struct tld_thread *t)
 	return has;
 }
 
-static void tld_entry_remove(struct tld_thread *t)
+/* 0 once @t's entry is gone, with its task or by a delete; else -errno: it may remain. */
+static int tld_entry_remove(struct tld_thread *t)
 {
-	int pidfd = tld_thread_pidfd(t);
+	int pidfd = tld_thread_pidfd(t), err;
 
+	if (pidfd == -ESRCH)
+		return 0;
 	if (pidfd < 0)
-		return;
+		return pidfd;
 	if (tld__proc.strict)
-		tld__broker_detach(pidfd, t->tid);
+		err = tld__broker_detach(pidfd, t->tid);
 	else
-		tld__map_detach(tld__proc.map_fd, pidfd, t->tid);
+		err = tld__map_detach(tld__proc.map_fd, pidfd, t->tid);
 	tld_sys_close(pidfd);
+	return err;
 }
 
 /* Point @t's entry at its page, vouched for. */
@@ -160,16 +164,19 @@ fail:
 	return err;
 }
 
-/* Remove @t's entry, if it has one. The page stays, and so does @t. */
-void tld__thread_detach(struct tld_thread *t)
+/*
+ * Remove @t's entry, if it has one: 0, or -errno if it may remain. The
+ * area stays, and so does @t.
+ */
+int tld__thread_detach(struct tld_thread *t)
 {
 	bool attached = t->attached;
 
 	tld_thread_base_set(t, false);
 	if (!attached)
-		return;
+		return 0;
 	tld__vouch(TLD_VOUCH_WITHDRAW, 0, t->tid);
-	tld_entry_remove(t);
+	return tld_entry_remove(t);
 }
 
 /* The calling thread's page and place on the list. Called with the lock held. */
@@ -308,12 +315,19 @@ TLD_API int tld_thread_status(void)
 
 static void tld_thread_release(struct tld_thread *t)
 {
+	bool gone;
+
 	tld__lock();
 	if (t->pprev) {
-		tld__thread_detach(t);
+		gone = !tld__thread_detach(t);
 		tld_thread_unlink(t);
 		pthread_setspecific(tld__proc.exit_key, NULL);
-		tld__store_area_put(t->page, t->start);
+		/*
+		 * An entry that may remain still names the area (and readers
+		 * may remember it): it is never handed to another thread.
+		 */
+		if (gone)
+			tld__store_area_put(t->page, t->start);
 		t->page = NULL;
 	}
 	tld__unlock();

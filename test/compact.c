@@ -11,6 +11,7 @@
  * - a thread that exits gives its area to the next thread, zeroed, and
  *   the page stays while the main thread's area is in it;
  * - a fork child's new thread gets an area of its own;
+ * - the area of an entry whose delete failed goes to no other thread;
  * - tld_init() cannot change the layout once the store is made, nor take an
  *   area over 2040 bytes, and a bad $TLD_COMPACT makes no key;
  * - tld_init() cannot change the layout once the store is made.
@@ -22,10 +23,12 @@
  * fork child's slot marked, its new thread gets the forking thread's area.
  */
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -180,6 +183,68 @@ static void check_junk(const char *self)
 	TH_CHECK(th_run(cmd, NULL, 0) == 0, "TLD_COMPACT=12abc: the first key was made");
 }
 
+static sem_t fini_up, fini_go;
+static pid_t fini_tid;
+static __u64 *fini_value;
+
+/* Register, then tld_thread_fini() with no fd left for the pidfd its delete needs. */
+static void *fini_no_fd(void *arg)
+{
+	struct rlimit rl, low;
+	int fds[64], n = 0;
+
+	(void)arg;
+	fini_value = tld_get_data(static_key);
+	if (fini_value)
+		*fini_value = 4242;
+	fini_tid = th_gettid();
+	sem_post(&fini_up);
+	sem_wait(&fini_go);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	low = rl;
+	low.rlim_cur = 64;
+	setrlimit(RLIMIT_NOFILE, &low);
+	while (n < 64 && (fds[n] = dup(0)) >= 0)
+		n++;
+	tld_thread_fini();
+	while (n--)
+		close(fds[n]);
+	setrlimit(RLIMIT_NOFILE, &rl);
+	sem_post(&fini_up);
+	sem_wait(&fini_go);
+	return NULL;
+}
+
+/*
+ * An entry whose delete failed may remain, and readers may remember it:
+ * its area must not go to the next thread, whose values they would read
+ * as the first thread's.
+ */
+static void check_failed_delete(void)
+{
+	__u64 *next = NULL;
+	struct th_result r;
+	pthread_t t, u;
+
+	sem_init(&fini_up, 0, 0);
+	sem_init(&fini_go, 0, 0);
+	pthread_create(&t, NULL, fini_no_fd, NULL);
+	sem_wait(&fini_up);
+	th_mark(fini_tid);
+	th_capture();
+	sem_post(&fini_go);
+	sem_wait(&fini_up);
+	TH_CHECK(th_captured("pidfd_open"), "the delete did not fail for want of an fd");
+	pthread_create(&u, NULL, child_thread, &next);
+	pthread_join(u, NULL);
+	TH_CHECK(next && next != fini_value, "the next thread got the area of an entry that may remain");
+	th_mark(fini_tid);
+	TH_CHECK(th_result(reader, fini_tid, &r) && (r.init_err || r.head[TH_STATIC] != 7),
+		 "the next thread's value read as the first thread's");
+	sem_post(&fini_go);
+	pthread_join(t, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	TLD_OPTS(other, .compact = AREA / 2);
@@ -227,6 +292,7 @@ int main(int argc, char **argv)
 	/* The workers' areas went back, and the page they share with this thread stayed. */
 	TH_CHECK(*mine == 1, "the main thread's value is %llu after its neighbours exited", *mine);
 	check_reuse(mine);
+	check_failed_delete();
 	th_reader_destroy(reader);
 	th_map_remove(&map);
 	th_done();

@@ -200,6 +200,14 @@ mutate compact src/store.c \
 mutate compact src/store.c \
 	'	if (area > TLD_COMPACT_MAX)' \
 	'	if (area > TLD_DATA_MAX / 2)'
+mutate memo include/tld/tld.bpf.h \
+	'c->cookie == data->unused && c->exec_id == task->self_exec_id;' \
+	'c->cookie == data->unused;'
+mutate compact src/thread.c \
+	'		if (gone)
+			tld__store_area_put(t->page, t->start);' \
+	'		(void)gone;
+		tld__store_area_put(t->page, t->start);'
 mutate sweep_busy bpf/tld_guard.bpf.c \
 	'if (!__sync_val_compare_and_swap(&retry_tid[i], 0, p->pid)) {' \
 	'if (0) {'

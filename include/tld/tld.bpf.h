@@ -81,14 +81,15 @@ struct tld_keys;
  * A reader's cache for one task, in the reader's own task storage: the
  * entry it last found vouched (the memo), so that while the task keeps that
  * entry a read needs no verdict lookup, then the program's struct tld_keys.
- * The memo names the entry by its pinned pages' kernel addresses and its
- * data page's cookie: docs/security.md argues why no planted entry can
- * match it.
+ * The memo names the entry by its pinned pages' kernel addresses, its data
+ * page's cookie, and the task's exec count: docs/security.md argues why no
+ * planted entry can match it.
  */
 struct tld_key_cache {
 	__u64 data;
 	__u64 meta;
 	__u64 cookie;
+	__u64 exec_id;	/* task->self_exec_id when vouched: an exec changes owners */
 	__u16 start;
 	__u16 pad[3];
 	tld_key_t keys[TLD_KEY_CACHE_KEYS];
@@ -115,42 +116,93 @@ static __always_inline __u32 tld_cookie32(__u64 cookie)
 	return (__u32)(cookie ^ (cookie >> 32));
 }
 
+#ifndef TLD_TRUST_UNVOUCHED
+/* Whether @c's memo names this entry of @task, as it was vouched. */
+static __always_inline bool tld_memo_hit(const struct tld_key_cache *c, struct task_struct *task,
+					  struct tld_data_u *data, void *meta, __u16 start)
+{
+	return c->data == (__u64)data && c->meta == (__u64)meta && c->start == start &&
+	       c->cookie == data->unused && c->exec_id == task->self_exec_id;
+}
+
 /*
  * Whether @task's entry is the one its own process vouched for (struct
  * tld_verdict in tld/abi.h): any other process that can open the map can
  * attach pages to any task, but cannot make the guard vouch for them.
- * @c's memo holds the entry last found vouched, and the verdict is looked
- * up only when the entry is another. Define TLD_TRUST_UNVOUCHED to read
- * entries no guard vouched for, such as those of the upstream user-side
- * header, and accept that risk.
  */
-static __always_inline bool tld_vouched(struct task_struct *task, struct tld_key_cache *c,
-					 struct tld_data_u *data, void *meta, __u16 start)
+static __always_inline bool tld_verdict_ok(struct task_struct *task, void *data, void *meta,
+					    __u16 start)
 {
-#ifdef TLD_TRUST_UNVOUCHED
-	return true;
-#else
-	__u64 cookie = data->unused;
-	struct tld_verdict *g;
+	struct tld_verdict *g = bpf_task_storage_get(&tld_guard_map, task, 0, 0);
 
-	if (c->data == (__u64)data && c->meta == (__u64)meta && c->start == start &&
-	    c->cookie == cookie)
-		return true;
-	g = bpf_task_storage_get(&tld_guard_map, task, 0, 0);
-	if (!g || g->data != (__u64)data || g->meta != (__u64)meta || g->start != start)
-		return false;
+	return g && g->data == (__u64)data && g->meta == (__u64)meta && g->start == start;
+}
+
+static __always_inline void tld_memo_set(struct tld_key_cache *c, struct task_struct *task,
+					  struct tld_data_u *data, void *meta, __u16 start)
+{
 	c->data = (__u64)data;
 	c->meta = (__u64)meta;
 	c->start = start;
-	c->cookie = cookie;
-	return true;
+	c->cookie = data->unused;
+	c->exec_id = task->self_exec_id;
+}
 #endif
+
+/* @task's key cache, made if it has none; NULL if none can be made. */
+static __always_inline struct tld_key_cache *tld_key_cache_make(struct task_struct *task)
+{
+	struct tld_key_cache *c;
+	int i;
+
+	/* Outside the loop, a read pays for no iterator kfuncs. */
+	c = bpf_task_storage_get(&tld_key_map, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (c)
+		return c;
+	bpf_for(i, 1, TLD_KEY_MAP_CREATE_RETRY) {
+		c = bpf_task_storage_get(&tld_key_map, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (c)
+			break;
+	}
+	return c;
+}
+
+/*
+ * @task's key cache if its entry is one its own process vouched for, else
+ * NULL with -EACCES, or -ENOMEM if no cache can be made: a memo in the
+ * cache saves the verdict lookup while the entry stays the vouched one, and
+ * an entry nobody vouched for makes no cache. Define TLD_TRUST_UNVOUCHED to
+ * read entries no guard vouched for, such as those of the upstream
+ * user-side header, and accept that risk.
+ */
+static __always_inline struct tld_key_cache *tld_vouched(struct task_struct *task,
+							  struct tld_data_u *data, void *meta,
+							  __u16 start, int *err)
+{
+	struct tld_key_cache *c;
+
+#ifndef TLD_TRUST_UNVOUCHED
+	c = bpf_task_storage_get(&tld_key_map, task, 0, 0);
+	if (c && tld_memo_hit(c, task, data, meta, start))
+		return c;
+	*err = -EACCES;
+	if (!tld_verdict_ok(task, data, meta, start))
+		return NULL;
+#endif
+	c = tld_key_cache_make(task);
+	*err = -ENOMEM;
+	if (!c)
+		return NULL;
+#ifndef TLD_TRUST_UNVOUCHED
+	tld_memo_set(c, task, data, meta, start);
+#endif
+	return c;
 }
 
 /*
  * Look up @task's entry. 0, or -ENODATA if the task has no tld data,
- * -EINVAL if its entry is malformed, -ENOMEM if no key cache can be made,
- * -EACCES if its process did not vouch for it.
+ * -EINVAL if its entry is malformed, -EACCES if its process did not vouch
+ * for it, -ENOMEM if no key cache can be made.
  */
 __attribute__((unused))
 static int tld_object_init(struct task_struct *task, struct tld_object *obj)
@@ -159,7 +211,7 @@ static int tld_object_init(struct task_struct *task, struct tld_object *obj)
 	struct tld_data_u *data;
 	struct tld_meta_u *meta;
 	__u16 start;
-	int i;
+	int err = 0;
 
 	obj->key_map = NULL;
 	v = bpf_task_storage_get(&tld_data_map, task, 0, 0);
@@ -173,25 +225,9 @@ static int tld_object_init(struct task_struct *task, struct tld_object *obj)
 	start = v->start;
 	if (start < TLD_DATA_HDR || start >= TLD_PAGE_SIZE || start % TLD_KEY_ALIGN)
 		return -EINVAL;
-
-	/* Once per task the cache is created; outside the loop, a read pays
-	 * for no iterator kfuncs. */
-	obj->key_map = bpf_task_storage_get(&tld_key_map, task, 0,
-					    BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!obj->key_map) {
-		bpf_for(i, 1, TLD_KEY_MAP_CREATE_RETRY) {
-			obj->key_map = bpf_task_storage_get(&tld_key_map, task, 0,
-							    BPF_LOCAL_STORAGE_GET_F_CREATE);
-			if (obj->key_map)
-				break;
-		}
-	}
+	obj->key_map = tld_vouched(task, data, meta, start, &err);
 	if (!obj->key_map)
-		return -ENOMEM;
-	if (!tld_vouched(task, obj->key_map, data, meta, start)) {
-		obj->key_map = NULL;
-		return -EACCES;
-	}
+		return err;
 	obj->data = (char *)data;
 	obj->meta = meta;
 	obj->start = start;

@@ -24,7 +24,10 @@
 #define BPF_F_NO_PREALLOC		1
 #define BPF_LOCAL_STORAGE_GET_F_CREATE	1
 
-struct task_struct;
+/* The one field tld.bpf.h reads. */
+struct task_struct {
+	__u64 self_exec_id;
+};
 
 void *bpf_task_storage_get(void *map, struct task_struct *task, void *value, __u64 flags);
 

@@ -59,9 +59,10 @@ static void fail(const char *what, int k, long got, long want)
 
 static void lookup_all(bool check_model)
 {
+	static struct task_struct task;
 	struct tld_object obj;
 
-	if (tld_object_init(NULL, &obj)) {
+	if (tld_object_init(&task, &obj)) {
 		if (th_model_start_valid(value.start))
 			fail("init refused a valid start", 0, value.start, 0);
 		return;
