@@ -103,8 +103,8 @@ mutate stale_tid src/thread.c \
 	'	if (t->ino && st.st_ino != t->ino) {' \
 	'	if (0) {'
 mutate security bpf/tld_guard.bpf.c \
-	'	if (g && g->data && (!v || (!is_vouched(g, v) && !announced(g, v)))) {' \
-	'	if (g && (v ? !is_vouched(g, v) && !announced(g, v) : g->data)) {'
+	'	if (g && g->data && (!v || !kept(g, v))) {' \
+	'	if (g && (v ? !kept(g, v) : g->data)) {'
 mutate security bpf/tld_iter.bpf.c \
 	'		erased_pending++;' \
 	'		(void)0;'
@@ -175,11 +175,12 @@ mutate seqcount include/tld/tld.h \
 	'	/* The odd count'
 
 mutate security include/tld/tld.bpf.h \
-	'if (!g || g->data != (__u64)data || g->meta != (__u64)meta || g->start != start)' \
-	'if (!g)'
+	'return g && g->data == (__u64)data && g->meta == (__u64)meta && g->start == start;' \
+	'return g != NULL;'
 mutate security include/tld/tld.bpf.h \
-	'if (c->data == (__u64)data && c->meta == (__u64)meta && c->start == start &&' \
-	'if (c->data || c->meta == (__u64)meta ||'
+	'return c->data == (__u64)data && c->meta == (__u64)meta && c->start == start &&
+	       c->cookie == data->unused && c->exec_id == task->self_exec_id;' \
+	'return c->data != 0;'
 mutate security bpf/tld_guard.bpf.c \
 	'if (target->tgid != cur->tgid && !privileged(cur)) {' \
 	'if (0) {'
@@ -209,7 +210,7 @@ mutate compact src/thread.c \
 	'		(void)gone;
 		tld__store_area_put(t->page, t->start);'
 mutate sweep_busy bpf/tld_guard.bpf.c \
-	'if (!__sync_val_compare_and_swap(&retry_tid[i], 0, p->pid)) {' \
+	'if (!__sync_val_compare_and_swap(&retry_tid[i], 0, tid)) {' \
 	'if (0) {'
 
 mutate security bpf/tld_guard.bpf.c \
