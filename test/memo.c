@@ -135,7 +135,8 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "owner"))
 		return owner_main(argv[2]);
-	th_map_create(&map, NULL);
+	/* No sweep: the plant must stay until it is read, whenever the task runs. */
+	th_map_create(&map, "--no-sweep");
 	reader = th_reader_load();
 	/* In /tmp: the VM tests see the build directory read-only. */
 	fd = mkstemp(suid);
