@@ -182,13 +182,6 @@ static bool announced(struct tld_verdict *g, struct tld_map_value *v)
 	return pending && data && data->unused == pending;
 }
 
-static bool is_vouched(struct tld_verdict *g, struct tld_map_value *v)
-{
-	void *data = v->data, *meta = v->meta;
-
-	return g->data == (__u64)data && g->meta == (__u64)meta && g->start == v->start;
-}
-
 /*
  * Whether @v is the entry @g vouched for or announced. A commit may run on
  * another CPU meanwhile (a thread vouching for another of its process's,
@@ -205,7 +198,7 @@ static bool kept(struct tld_verdict *g, struct tld_map_value *v)
 		return false;
 	ann = announced(g, v);
 	barrier();
-	return ann || is_vouched(g, v);
+	return ann || tld_verdict_names(g, v->data, v->meta, v->start);
 }
 
 /*

@@ -32,8 +32,7 @@ int tld_count_entries(struct bpf_iter__task *ctx)
 	g = bpf_task_storage_get(&tld_guard_map, task, 0, 0);
 	if (v)
 		entries++;
-	if (g && g->data && (!v || g->data != (__u64)v->data || g->meta != (__u64)v->meta ||
-			     g->start != v->start))
+	if (g && g->data && (!v || !tld_verdict_names(g, v->data, v->meta, v->start)))
 		erased_pending++;
 	return 0;
 }

@@ -167,16 +167,18 @@ static int tld_key_make(const char *name, size_t size, unsigned int *off)
 
 static int tld_key_say(int err, const char *name, size_t size, unsigned int off)
 {
+	int area = tld__store_area();
+
 	switch (err) {
 	case -ESHUTDOWN:
 		return tld__err(err, "key '%s': tld_fini() was called", name);
 	case -EEXIST:
 		return tld__err(err, "key '%s' exists with size %u, not %zu", name, off, size);
 	case -ENOSPC:
-		if (off + TLD_ROUND_KEY(size) > (unsigned int)tld__store_area())
+		if (off + TLD_ROUND_KEY(size) > (unsigned int)area)
 			return tld__err(err, "key '%s' (%zu bytes) does not fit: %u of the %d data bytes per thread are taken%s",
-					name, size, off, tld__store_area(),
-					tld__store_area() < TLD_DATA_MAX ? " (the compact layout)" : "");
+					name, size, off, area,
+					area < TLD_DATA_MAX ? " (the compact layout)" : "");
 		return tld__err(err, "key '%s': all %d key slots are taken", name, TLD_MAX_KEYS);
 	default:
 		return tld__err(err, "key '%s': cannot map the meta page or allocate its record",

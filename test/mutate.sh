@@ -175,7 +175,7 @@ mutate seqcount include/tld/tld.h \
 	'	/* The odd count'
 
 mutate security include/tld/tld.bpf.h \
-	'return g && g->data == (__u64)data && g->meta == (__u64)meta && g->start == start;' \
+	'return g && tld_verdict_names(g, data, meta, start);' \
 	'return g != NULL;'
 mutate security include/tld/tld.bpf.h \
 	'return c->data == (__u64)data && c->meta == (__u64)meta && c->start == start &&

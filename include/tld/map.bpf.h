@@ -25,6 +25,13 @@ struct {
 	__type(value, struct tld_verdict);
 } tld_guard_map SEC(".maps");
 
+/* Whether verdict @g names the entry (@data, @meta, @start) as the kernel holds it. */
+static __always_inline bool tld_verdict_names(const struct tld_verdict *g, const void *data,
+					       const void *meta, __u16 start)
+{
+	return g->data == (__u64)data && g->meta == (__u64)meta && g->start == start;
+}
+
 /*
  * clang emits the pointee of a __uptr pointer as a forward declaration
  * unless the struct is referenced elsewhere, and the verifier then treats

@@ -135,7 +135,7 @@ static __always_inline bool tld_verdict_ok(struct task_struct *task, void *data,
 {
 	struct tld_verdict *g = bpf_task_storage_get(&tld_guard_map, task, 0, 0);
 
-	return g && g->data == (__u64)data && g->meta == (__u64)meta && g->start == start;
+	return g && tld_verdict_names(g, data, meta, start);
 }
 
 static __always_inline void tld_memo_set(struct tld_key_cache *c, struct task_struct *task,
