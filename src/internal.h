@@ -107,6 +107,7 @@ int tld__store_meta(struct tld_meta_u **meta);
 struct tld_meta_u *tld__store_meta_peek(void);
 int tld__store_layout(size_t area);
 int tld__store_area(void);
+bool tld__store_area_is_page(void);
 int tld__store_area_get(struct tld_data_u **page, __u16 *start);
 void tld__store_area_put(struct tld_data_u *page, __u16 start);
 void tld__store_page_empty(void *page);

@@ -16,6 +16,11 @@
  * page's shared header (the cookie), and trades that away for memory: a
  * page is punched only once none of its areas is taken.
  *
+ * A page's first touch is a page fault, which on a VM costs as much as a
+ * dozen system calls; so in the default layout pages are populated ahead,
+ * TLD_WARM_PAGES with one madvise(MADV_POPULATE_WRITE), and a thread takes
+ * a populated page first. At most TLD_WARM_PAGES - 1 of them wait unused.
+ *
  * The store is made once, by the first caller, which may be a lock-free
  * key creator; the others wait for it (state). Slots, chunks and the fork
  * child's copy are changed with the process lock held.
@@ -32,6 +37,7 @@
 #define TLD_CHUNK_BYTES	((off_t)TLD_CHUNK_PAGES * TLD_PAGE_SIZE)
 #define TLD_LONG_BITS	(8 * (int)sizeof(unsigned long))
 #define TLD_MAX_SLOTS	(TLD_MAX_CHUNKS * TLD_CHUNK_PAGES)
+#define TLD_WARM_PAGES	16
 /* At least two areas a page, in multiples of 8 bytes. */
 #define TLD_COMPACT_MAX	(TLD_DATA_MAX / 2 / TLD_KEY_ALIGN * TLD_KEY_ALIGN)
 
@@ -46,6 +52,9 @@ static char *tld_chunks[TLD_MAX_CHUNKS];
 static int tld_nchunks;
 /* Slot s is area s % tld_per_page of page 1 + s / tld_per_page. */
 static unsigned long tld_used[TLD_MAX_SLOTS / TLD_LONG_BITS];
+/* Slots whose page was populated since it was last punched (default layout). */
+static unsigned long tld_warm[TLD_MAX_SLOTS / TLD_LONG_BITS];
+static int tld_nwarm;			/* ... of them free */
 /* The layout, fixed when the store is made. */
 static int tld_area = TLD_DATA_MAX;	/* data bytes per thread */
 static int tld_per_page = 1;
@@ -232,19 +241,41 @@ int tld__store_area(void)
 	return tld_area;
 }
 
+/* Whether a thread's area is a whole page (the default layout). The store exists. */
+bool tld__store_area_is_page(void)
+{
+	return tld_per_page == 1;
+}
+
 static char *tld_page(long long pg)
 {
 	return tld_chunks[pg / TLD_CHUNK_PAGES] + (off_t)(pg % TLD_CHUNK_PAGES) * TLD_PAGE_SIZE;
 }
 
-static int tld_slot_free(void)
+static bool tld_bit(const unsigned long *map, int slot)
+{
+	return map[slot / TLD_LONG_BITS] & 1ul << slot % TLD_LONG_BITS;
+}
+
+static void tld_bit_set(unsigned long *map, int slot, bool on)
+{
+	if (on)
+		map[slot / TLD_LONG_BITS] |= 1ul << slot % TLD_LONG_BITS;
+	else
+		map[slot / TLD_LONG_BITS] &= ~(1ul << slot % TLD_LONG_BITS);
+}
+
+/* The first free slot, among the populated ones if @warm; -1 if none. */
+static int tld_slot_free(bool warm)
 {
 	int w, slot, n = tld_slots_mapped();
+	unsigned long free;
 
 	for (w = 0; w * TLD_LONG_BITS < n; w++) {
-		if (!~tld_used[w])
+		free = ~tld_used[w] & (warm ? tld_warm[w] : ~0ul);
+		if (!free)
 			continue;
-		slot = w * TLD_LONG_BITS + __builtin_ctzl(~tld_used[w]);
+		slot = w * TLD_LONG_BITS + __builtin_ctzl(free);
 		return slot < n ? slot : -1;
 	}
 	return -1;
@@ -252,15 +283,12 @@ static int tld_slot_free(void)
 
 static bool tld_slot_used(int slot)
 {
-	return tld_used[slot / TLD_LONG_BITS] & 1ul << slot % TLD_LONG_BITS;
+	return tld_bit(tld_used, slot);
 }
 
 static void tld_slot_mark(int slot, bool used)
 {
-	if (used)
-		tld_used[slot / TLD_LONG_BITS] |= 1ul << slot % TLD_LONG_BITS;
-	else
-		tld_used[slot / TLD_LONG_BITS] &= ~(1ul << slot % TLD_LONG_BITS);
+	tld_bit_set(tld_used, slot, used);
 }
 
 /* The slot of the area at @start in the page at file offset @off, or -1. */
@@ -273,21 +301,56 @@ static int tld_slot_of(long long off, int start)
 	return (pg - 1) * tld_per_page + (start - TLD_DATA_HDR) / tld_area;
 }
 
+/*
+ * Populate the page of free slot @slot and of the free slots after it in
+ * its chunk, TLD_WARM_PAGES in all at most (default layout). On failure
+ * (before Linux 5.14) the pages fault in when first touched, as before.
+ */
+static void tld_warm_ahead(int slot)
+{
+	int n = 0, end = tld_slots_mapped();
+
+	while (n < TLD_WARM_PAGES && slot + n < end && !tld_slot_used(slot + n) &&
+	       !tld_bit(tld_warm, slot + n) && (n == 0 || (1 + slot + n) % TLD_CHUNK_PAGES))
+		n++;
+	if (madvise(tld_page(1 + slot), (size_t)n * TLD_PAGE_SIZE, MADV_POPULATE_WRITE))
+		return;
+	tld_nwarm += n;
+	while (n--)
+		tld_bit_set(tld_warm, slot + n, true);
+}
+
+/* A free slot, a populated one if there is one; it may add a chunk. */
+static int tld_slot_take(int *slot)
+{
+	int err;
+
+	*slot = tld_nwarm ? tld_slot_free(true) : -1;
+	if (*slot < 0)
+		*slot = tld_slot_free(false);
+	if (*slot < 0) {
+		err = tld_chunk_add();
+		if (err)
+			return err;
+		*slot = tld_slot_free(false);
+	}
+	if (tld_per_page == 1 && !tld_bit(tld_warm, *slot))
+		tld_warm_ahead(*slot);
+	if (tld_bit(tld_warm, *slot))
+		tld_nwarm--;
+	tld_slot_mark(*slot, true);
+	return 0;
+}
+
 /* A zeroed data area of the store's, for a thread: its page and start. Lock held. */
 int tld__store_area_get(struct tld_data_u **page, __u16 *start)
 {
 	int err = tld_store_ready(), slot;
 
+	if (!err)
+		err = tld_slot_take(&slot);
 	if (err)
 		return err;
-	slot = tld_slot_free();
-	if (slot < 0) {
-		err = tld_chunk_add();
-		if (err)
-			return err;
-		slot = tld_slot_free();
-	}
-	tld_slot_mark(slot, true);
 	*page = (struct tld_data_u *)tld_page(1 + slot / tld_per_page);
 	*start = TLD_DATA_HDR + slot % tld_per_page * tld_area;
 	/* A whole page comes zeroed from the file; an area may hold a thread's before. */
@@ -333,6 +396,7 @@ void tld__store_area_put(struct tld_data_u *page, __u16 start)
 		if (tld_slot_used(i))
 			return;
 	tld__store_page_empty(page);
+	tld_bit_set(tld_warm, slot, false);
 }
 
 static struct tld_data_u tld_fork_copy;
@@ -397,15 +461,16 @@ static int tld_fork_file(void)
 void tld__store_fork_child(void)
 {
 	long long off = tld_fork_off;
-	int fd, w;
+	int fd;
 
 	if (__atomic_load_n(&tld_store_state, __ATOMIC_ACQUIRE) != TLD_STORE_READY)
 		return;
 	fd = tld_fork_file();
 	tld_sys_close(tld_store_fd);
 	tld_store_fd = fd;
-	for (w = 0; w < (int)(sizeof(tld_used) / sizeof(tld_used[0])); w++)
-		tld_used[w] = 0;
+	memset(tld_used, 0, sizeof(tld_used));
+	memset(tld_warm, 0, sizeof(tld_warm));
+	tld_nwarm = 0;
 	if (!tld_fork_remap(fd)) {
 		if (off > 0)
 			memcpy(tld_chunks[off / TLD_CHUNK_BYTES] + off % TLD_CHUNK_BYTES,

@@ -13,9 +13,10 @@
  * the page's last area is given back).
  *
  * tld__thread_base is the hot path's only state. It is set exactly while
- * the thread's entry is attached, and other threads change it (tld_fini(),
- * tld_refresh()) with relaxed atomic stores, so that every thread sees
- * shutdown and recovery at its next tld_get_data().
+ * the thread's entry is attached and the thread has not begun to exit
+ * (the entry may outlive that: tld_thread_leave()), and other threads
+ * change it (tld_fini(), tld_refresh()) with relaxed atomic stores, so
+ * that every thread sees shutdown and recovery at its next tld_get_data().
  */
 #include <stddef.h>
 #include <sys/stat.h>
@@ -313,20 +314,38 @@ TLD_API int tld_thread_status(void)
 	return err;
 }
 
-static void tld_thread_release(struct tld_thread *t)
+/*
+ * Unregister @t: 0 if its area may go to another thread, -errno if its
+ * entry may remain and name the area. An exiting thread's page is punched
+ * when given back, so its entry may stay until the kernel frees task
+ * storage with the task: a BPF store through it lands in the old page,
+ * which the entry pins, and the slot's next thread faults in a new one.
+ * That saves the withdraw, the pidfd and the delete, half of an exit. A
+ * compact area shares its page, which is not punched: its entry goes first.
+ */
+static int tld_thread_leave(struct tld_thread *t, bool exiting)
 {
-	bool gone;
+	if (exiting && tld__store_area_is_page()) {
+		tld_thread_base_set(t, false);
+		return 0;
+	}
+	return tld__thread_detach(t);
+}
+
+static void tld_thread_release(struct tld_thread *t, bool exiting)
+{
+	bool reusable;
 
 	tld__lock();
 	if (t->pprev) {
-		gone = !tld__thread_detach(t);
+		reusable = !tld_thread_leave(t, exiting);
 		tld_thread_unlink(t);
 		pthread_setspecific(tld__proc.exit_key, NULL);
 		/*
 		 * An entry that may remain still names the area (and readers
 		 * may remember it): it is never handed to another thread.
 		 */
-		if (gone)
+		if (reusable)
 			tld__store_area_put(t->page, t->start);
 		t->page = NULL;
 	}
@@ -345,19 +364,15 @@ void tld__thread_reap(struct tld_thread *t)
 
 TLD_API int tld_thread_fini(void)
 {
-	tld_thread_release(&tld_self);
+	tld_thread_release(&tld_self, false);
 	return 0;
 }
 
-/*
- * The entry goes before the page, so that BPF never reads or writes memory
- * this process has let go of.
- */
 void tld__thread_exit(void *arg)
 {
 	struct tld_thread *t = arg;
 
-	tld_thread_release(t);
+	tld_thread_release(t, true);
 	t->exited = true;
 }
 

@@ -150,7 +150,8 @@ static bool th_acked(const __u32 *before, __u32 slot)
 	return true;
 }
 
-void th_mark(pid_t tid)
+/* getpgid(@arg, @arg2), repeated until every watched reader counted it. */
+static void th_mark_op(__u64 arg, __u64 arg2)
 {
 	__u32 slot = th_gettid() & (TH_ACKS - 1), before[TH_WATCHED];
 	int i, tries;
@@ -158,12 +159,22 @@ void th_mark(pid_t tid)
 	for (tries = 0; tries < 1000; tries++) {
 		for (i = 0; i < TH_WATCHED; i++)
 			before[i] = th_watched[i] ? th_watched[i][slot] : 0;
-		syscall(SYS_getpgid, (long)(TH_MAGIC << 32 | (__u32)tid));
+		syscall(SYS_getpgid, arg, arg2);
 		if (th_acked(before, slot))
 			return;
 		sched_yield();
 	}
 	th_fatal("no reader ran for 1000 marks by thread %d", th_gettid());
+}
+
+void th_mark(pid_t tid)
+{
+	th_mark_op(TH_MAGIC << 32 | (__u32)tid, 0);
+}
+
+void th_store(__u64 value)
+{
+	th_mark_op(TH_STORE_MAGIC << 32, value);
 }
 
 const char *th_exe(void)
@@ -292,6 +303,17 @@ int th_map_entries(struct th_map *m)
 	if (th_tldtool(args, out, sizeof(out)) || !(p = strstr(out, "\"entries\":")))
 		th_fatal("tldtool %s: %s", args, out);
 	return atoi(p + strlen("\"entries\":"));
+}
+
+void th_map_entries_wait(struct th_map *m, int want)
+{
+	int i, n = th_map_entries(m);
+
+	for (i = 0; i < 500 && n != want; i++) {
+		usleep(10000);
+		n = th_map_entries(m);
+	}
+	TH_CHECK(n == want, "%d map entries 5 s after the threads exited, %d before", n, want);
 }
 
 struct reader_bpf *th_reader_load(void)

@@ -70,6 +70,12 @@ void th_map_name(struct th_map *m);
 void th_map_remove(struct th_map *m);
 /* How many threads have an entry in @m, counted by tldtool. */
 int th_map_entries(struct th_map *m);
+/*
+ * Wait for @m to hold @want entries again: the kernel frees an exited
+ * thread's entry (libtld leaves it) an RCU grace period after the thread
+ * is reaped. A check: fails if 5 s are not enough.
+ */
+void th_map_entries_wait(struct th_map *m, int want);
 /* The counters of @m's guard (bpf/tld_guard.h). */
 struct tld_guard_state;
 void th_guard_state(const struct th_map *m, struct tld_guard_state *st);
@@ -108,6 +114,8 @@ void th_reader_publish(struct reader_bpf *r, struct th_publish *out);
 bool th_result(struct reader_bpf *r, pid_t tid, struct th_result *out);
 /* Trigger the readers: read @tid's data, or the caller's for 0. */
 void th_mark(pid_t tid);
+/* Have the reader store @value into the caller's test.static (its `stored` counts it). */
+void th_store(__u64 value);
 /* Have th_mark() repeat until this reader's th_acks (reader.h) count it, or stop. */
 void th_ack_watch(volatile __u32 *acks);
 void th_ack_unwatch(volatile __u32 *acks);

@@ -127,12 +127,17 @@ mutate exec bpf/tld_map.bpf.c \
 	'bpf_task_storage_delete(&tld_data_map, p);' \
 	'(void)p;'
 mutate thread_exit src/thread.c \
-	'	tld__lock();
-	if (t->pprev) {' \
-	'	if (t->page)
-		tld__store_page_empty(t->page);
-	tld__lock();
-	if (t->pprev) {'
+	'		if (reusable)
+			tld__store_area_put(t->page, t->start);' \
+	'		if (reusable && !exiting)
+			tld__store_area_put(t->page, t->start);'
+mutate late_store src/store.c \
+	'			return;
+	tld__store_page_empty(page);' \
+	'			return;'
+mutate warm src/store.c \
+	'TLD_PAGE_SIZE, MADV_POPULATE_WRITE' \
+	'TLD_PAGE_SIZE, MADV_NORMAL'
 mutate fini src/proc.c \
 	'tld__store_page_empty(t->page);' \
 	'munmap(t->page, TLD_PAGE_SIZE);'

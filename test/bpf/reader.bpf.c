@@ -2,7 +2,9 @@
 /*
  * The tests' reader, through tld.bpf.h: on th_mark() it reads every test
  * key of the calling thread, or of the thread it names, and records what it
- * saw in `results`, keyed by that thread's tid.
+ * saw in `results`, keyed by that thread's tid. On th_store() it stores
+ * into the calling thread's test.static, as a hint-writing program would,
+ * and counts the stores that found the value in `stored`.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -82,6 +84,22 @@ static void read_task(struct task_struct *task, struct th_result *r)
 	READ_KEY(TH_FILL, "fill.last", 8);
 }
 
+__u64 stored;
+
+static void store_task(struct task_struct *task, __u64 value)
+{
+	struct tld_object obj;
+	__u64 *p;
+
+	if (tld_object_init(task, &obj))
+		return;
+	p = tld_get_data(&obj, k[TH_STATIC], "test.static", 8);
+	if (!p)
+		return;
+	*p = value;
+	__sync_fetch_and_add(&stored, 1);
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(th_sys_enter, struct pt_regs *regs, long id)
 {
@@ -93,6 +111,11 @@ int BPF_PROG(th_sys_enter, struct pt_regs *regs, long id)
 	if (id != TH_NR_GETPGID)
 		return 0;
 	arg = regs->di;
+	if (arg >> 32 == TH_STORE_MAGIC) {
+		th_ack();
+		store_task(bpf_get_current_task_btf(), regs->si);
+		return 0;
+	}
 	if (arg >> 32 != TH_MAGIC)
 		return 0;
 	th_ack();

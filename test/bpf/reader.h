@@ -9,6 +9,8 @@
  */
 #define TH_MAGIC	0x544c44ull
 #define TH_NR_GETPGID	121	/* x86-64 */
+/* th_store(): the reader stores the second argument into the caller's test.static. */
+#define TH_STORE_MAGIC	0x544c46ull
 /* Likewise for test/seqcount's reader (seq.h). */
 #define TH_SEQ_MAGIC	0x544c45ull
 

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Pages populated ahead: NTHREADS threads, one after another, each
+ * registers and stores, and counts the page faults its first
+ * tld_get_data() and store took (getrusage(RUSAGE_THREAD), its stack
+ * touched beforehand). One madvise(MADV_POPULATE_WRITE) fills the next
+ * TLD_WARM_PAGES (16) pages, so at most one thread in 16 may fault; the
+ * others take none. Afterwards, with only the main thread registered, the
+ * store holds at most the meta page, the main thread's page and 15 pages
+ * populated ahead (its mapping's Rss in /proc/self/smaps).
+ *
+ * Under ASan the count is printed, not checked: its shadow memory faults.
+ *
+ * Checked to fail (make mutate): with nothing populated ahead, every
+ * thread faults.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "harness.h"
+
+#define NTHREADS	64
+#define WARM_PAGES	16
+#define STACK_TOUCH	(64 * 1024)
+
+#ifdef __SANITIZE_ADDRESS__
+#define CHECK_FAULTS	false
+#else
+#define CHECK_FAULTS	true
+#endif
+
+TLD_DEFINE_KEY(static_key, "test.static", sizeof(__u64));
+
+static long minflt(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru))
+		th_fatal("getrusage: %m");
+	return ru.ru_minflt;
+}
+
+static void *first_use(void *arg)
+{
+	volatile char stack[STACK_TOUCH];
+	long before;
+	__u64 *p;
+
+	memset((char *)stack, 1, sizeof(stack));
+	before = minflt();
+	p = tld_get_data(static_key);
+	if (p)
+		*p = 1;
+	*(long *)arg = p ? minflt() - before : -1;
+	return NULL;
+}
+
+/* Resident kB of the store's memfd mapping(s), from /proc/self/smaps. */
+static long store_rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	unsigned long lo, hi;
+	bool in = false;
+	long kb = 0, v;
+
+	if (!f)
+		th_fatal("/proc/self/smaps: %m");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			in = strstr(line, "/memfd:tld ");
+		else if (in && sscanf(line, "Rss: %ld kB", &v) == 1)
+			kb += v;
+	}
+	fclose(f);
+	return kb;
+}
+
+int main(void)
+{
+	long faults[NTHREADS], rss;
+	int i, faulted = 0;
+	struct th_map map;
+	pthread_t t;
+
+	th_map_create(&map, NULL);
+	if (!tld_get_data(static_key))
+		th_fatal("the main thread has no data");
+	for (i = 0; i < NTHREADS; i++) {
+		pthread_create(&t, NULL, first_use, &faults[i]);
+		pthread_join(t, NULL);
+		if (faults[i] < 0)
+			th_fatal("thread %d has no data", i);
+		faulted += faults[i] > 0;
+	}
+	printf("%d of %d threads faulted in their first use\n", faulted, NTHREADS);
+	TH_CHECK(!CHECK_FAULTS || faulted <= NTHREADS / WARM_PAGES + 1,
+		 "%d of %d threads faulted in their first use: pages are not populated ahead",
+		 faulted, NTHREADS);
+	rss = store_rss_kb();
+	TH_CHECK(rss <= (2 + WARM_PAGES - 1) * TLD_PAGE_SIZE / 1024,
+		 "the store holds %ld kB, over 2 pages and %d populated ahead", rss,
+		 WARM_PAGES - 1);
+	th_map_remove(&map);
+	th_done();
+}
