@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The maps tldtool creates and pins, and the program that keeps their
- * entries truthful across exec: the kernel keeps task storage through
- * execve, so without it BPF would go on reading the old image's pinned
- * pages, vouched for by the old image.
+ * The maps tldtool creates and pins, and the programs that end a task's
+ * entries when its image or its life ends: the kernel keeps task storage
+ * through execve, so without tld_exec BPF would go on reading the old
+ * image's pinned pages, vouched for by the old image; and it frees task
+ * storage at the task's last reference, which a zombie group leader, an
+ * io_uring or a perf event may hold long after the exit, so tld_exit
+ * deletes it at the exit (libtld leaves an exiting thread's entry to it).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -13,6 +16,16 @@
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(tld_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
+	bpf_task_storage_delete(&tld_data_map, p);
+	bpf_task_storage_delete(&tld_guard_map, p);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(tld_exit, struct task_struct *p)
+{
+	if (!p->bpf_storage)
+		return 0;
 	bpf_task_storage_delete(&tld_data_map, p);
 	bpf_task_storage_delete(&tld_guard_map, p);
 	return 0;

@@ -338,7 +338,7 @@ out:
 /*
  * Other threads may still store through their pointers (at process exit
  * they are still running), so their pages stay mapped but are emptied; each
- * thread unmaps its own when it exits.
+ * thread gives its own back when it exits.
  */
 TLD_API void tld_fini(void)
 {
@@ -354,6 +354,7 @@ TLD_API void tld_fini(void)
 		tld__thread_detach(t);
 		tld__store_page_empty(t->page);
 	}
+	tld__store_spares_release();
 	if (tld__proc.map_fd >= 0)
 		tld_sys_close(tld__proc.map_fd);
 	tld__proc.map_fd = -1;

@@ -16,10 +16,17 @@
  * page's shared header (the cookie), and trades that away for memory: a
  * page is punched only once none of its areas is taken.
  *
+ * Pages are punched with fallocate(), which a locked mapping (mlockall())
+ * does not refuse, as madvise(MADV_REMOVE) does; and never in a huge page,
+ * which a punch could only zero in place, pinned: the chunks are mapped
+ * MADV_NOHUGEPAGE, and every page is first touched through them.
+ *
  * A page's first touch is a page fault, which on a VM costs as much as a
- * dozen system calls; so in the default layout pages are populated ahead,
- * TLD_WARM_PAGES with one madvise(MADV_POPULATE_WRITE), and a thread takes
- * a populated page first. At most TLD_WARM_PAGES - 1 of them wait unused.
+ * dozen system calls; so in the default layout, once a thread holds an
+ * area, pages are populated ahead, TLD_WARM_PAGES with one
+ * madvise(MADV_POPULATE_WRITE), and a thread takes a populated page first.
+ * At most TLD_WARM_PAGES - 1 of them wait unused, and tld_fini() lets them
+ * go.
  *
  * The store is made once, by the first caller, which may be a lock-free
  * key creator; the others wait for it (state). Slots, chunks and the fork
@@ -52,9 +59,11 @@ static char *tld_chunks[TLD_MAX_CHUNKS];
 static int tld_nchunks;
 /* Slot s is area s % tld_per_page of page 1 + s / tld_per_page. */
 static unsigned long tld_used[TLD_MAX_SLOTS / TLD_LONG_BITS];
+static int tld_nused;
 /* Slots whose page was populated since it was last punched (default layout). */
 static unsigned long tld_warm[TLD_MAX_SLOTS / TLD_LONG_BITS];
 static int tld_nwarm;			/* ... of them free */
+static bool tld_warm_failed;		/* MADV_POPULATE_WRITE, before Linux 5.14 */
 /* The layout, fixed when the store is made. */
 static int tld_area = TLD_DATA_MAX;	/* data bytes per thread */
 static int tld_per_page = 1;
@@ -81,7 +90,11 @@ static char *tld_chunk_map(int fd, int i, void *at)
 	void *p = mmap(at, TLD_CHUNK_BYTES, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | (at ? MAP_FIXED : 0), fd, i * TLD_CHUNK_BYTES);
 
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Fails only where there are no huge pages to refuse. */
+	madvise(p, TLD_CHUNK_BYTES, MADV_NOHUGEPAGE);
+	return p;
 }
 
 /* How many slots the mapped chunks hold. */
@@ -288,6 +301,7 @@ static bool tld_slot_used(int slot)
 
 static void tld_slot_mark(int slot, bool used)
 {
+	tld_nused += used ? 1 : -1;
 	tld_bit_set(tld_used, slot, used);
 }
 
@@ -303,8 +317,9 @@ static int tld_slot_of(long long off, int start)
 
 /*
  * Populate the page of free slot @slot and of the free slots after it in
- * its chunk, TLD_WARM_PAGES in all at most (default layout). On failure
- * (before Linux 5.14) the pages fault in when first touched, as before.
+ * its chunk, TLD_WARM_PAGES in all at most (default layout). Once that
+ * fails (before Linux 5.14, or a seccomp filter), pages fault in when
+ * first touched.
  */
 static void tld_warm_ahead(int slot)
 {
@@ -313,8 +328,10 @@ static void tld_warm_ahead(int slot)
 	while (n < TLD_WARM_PAGES && slot + n < end && !tld_slot_used(slot + n) &&
 	       !tld_bit(tld_warm, slot + n) && (n == 0 || (1 + slot + n) % TLD_CHUNK_PAGES))
 		n++;
-	if (madvise(tld_page(1 + slot), (size_t)n * TLD_PAGE_SIZE, MADV_POPULATE_WRITE))
+	if (madvise(tld_page(1 + slot), (size_t)n * TLD_PAGE_SIZE, MADV_POPULATE_WRITE)) {
+		tld_warm_failed = true;
 		return;
+	}
 	tld_nwarm += n;
 	while (n--)
 		tld_bit_set(tld_warm, slot + n, true);
@@ -334,7 +351,8 @@ static int tld_slot_take(int *slot)
 			return err;
 		*slot = tld_slot_free(false);
 	}
-	if (tld_per_page == 1 && !tld_bit(tld_warm, *slot))
+	/* A process with one thread at a time registered keeps no spares. */
+	if (tld_per_page == 1 && tld_nused && !tld_warm_failed && !tld_bit(tld_warm, *slot))
 		tld_warm_ahead(*slot);
 	if (tld_bit(tld_warm, *slot))
 		tld_nwarm--;
@@ -376,10 +394,33 @@ int tld__store_fd(void)
 	return tld_store_fd;
 }
 
-/* Zero @page and let the file drop its memory; its slot stays taken. */
+/*
+ * Punch @page out of the store: the file drops it, so the next touch finds
+ * a new zeroed page, while a page the kernel pins stays the pinner's.
+ * -errno if it could not be.
+ */
+static int tld_page_punch(void *page)
+{
+	long long off = tld__store_off(page);
+
+	if (off < 0 || tld_store_fd < 0)
+		return madvise(page, TLD_PAGE_SIZE, MADV_DONTNEED) ? -errno : 0;
+	if (fallocate(tld_store_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, TLD_PAGE_SIZE))
+		return -errno;
+	return 0;
+}
+
+/* Zero @page and, if it can, let the file drop its memory; its slot stays taken. */
 void tld__store_page_empty(void *page)
 {
-	madvise(page, TLD_PAGE_SIZE, MADV_REMOVE);
+	if (tld_page_punch(page))
+		memset(page, 0, TLD_PAGE_SIZE);
+}
+
+static void tld_slot_release(int slot)
+{
+	tld_slot_mark(slot, false);
+	tld_bit_set(tld_warm, slot, false);
 }
 
 /* Give back the area at @start of @page, whose entry is gone. Lock held. */
@@ -389,14 +430,43 @@ void tld__store_area_put(struct tld_data_u *page, __u16 start)
 
 	if (slot < 0)
 		return;
-	tld_slot_mark(slot, false);
+	tld_slot_release(slot);
 	first = slot - slot % tld_per_page;
 	/* The last page may hold fewer slots than a page has areas. */
 	for (i = first; i < first + tld_per_page && i < TLD_MAX_SLOTS; i++)
 		if (tld_slot_used(i))
 			return;
 	tld__store_page_empty(page);
-	tld_bit_set(tld_warm, slot, false);
+}
+
+/*
+ * Give back an exiting thread's page (default layout) while its entry
+ * stays: only once it is punched, so that the entry pins the old page and
+ * the slot's next thread gets a new one. -errno if it is not, and then the
+ * page is still the thread's. Lock held.
+ */
+int tld__store_page_leave(struct tld_data_u *page)
+{
+	int slot = tld_slot_of(tld__store_off(page), TLD_DATA_HDR), err;
+
+	if (slot < 0 || tld_per_page != 1)
+		return -EINVAL;
+	err = tld_page_punch(page);
+	if (!err)
+		tld_slot_release(slot);
+	return err;
+}
+
+/* tld_fini(): let go of the pages populated ahead and never taken. Lock held. */
+void tld__store_spares_release(void)
+{
+	int slot;
+
+	while (tld_nwarm && (slot = tld_slot_free(true)) >= 0) {
+		tld__store_page_empty(tld_page(1 + slot));
+		tld_bit_set(tld_warm, slot, false);
+		tld_nwarm--;
+	}
 }
 
 static struct tld_data_u tld_fork_copy;
@@ -441,9 +511,7 @@ static int tld_fork_file(void)
 {
 	int fd = tld_memfd();
 
-	if (fd >= 0 && (ftruncate(fd, tld_nchunks * TLD_CHUNK_BYTES) ||
-			(tld_fork_off > 0 && pwrite(fd, &tld_fork_copy, TLD_PAGE_SIZE,
-						    tld_fork_off) != TLD_PAGE_SIZE))) {
+	if (fd >= 0 && ftruncate(fd, tld_nchunks * TLD_CHUNK_BYTES)) {
 		tld_sys_close(fd);
 		fd = -1;
 	}
@@ -461,6 +529,7 @@ static int tld_fork_file(void)
 void tld__store_fork_child(void)
 {
 	long long off = tld_fork_off;
+	bool mapped;
 	int fd;
 
 	if (__atomic_load_n(&tld_store_state, __ATOMIC_ACQUIRE) != TLD_STORE_READY)
@@ -470,11 +539,13 @@ void tld__store_fork_child(void)
 	tld_store_fd = fd;
 	memset(tld_used, 0, sizeof(tld_used));
 	memset(tld_warm, 0, sizeof(tld_warm));
-	tld_nwarm = 0;
-	if (!tld_fork_remap(fd)) {
-		if (off > 0)
-			memcpy(tld_chunks[off / TLD_CHUNK_BYTES] + off % TLD_CHUNK_BYTES,
-			       &tld_fork_copy, TLD_PAGE_SIZE);
+	tld_nused = tld_nwarm = 0;
+	mapped = tld_fork_remap(fd);
+	/* Through the mapping, which refuses huge pages; a write() would not. */
+	if (off > 0)
+		memcpy(tld_chunks[off / TLD_CHUNK_BYTES] + off % TLD_CHUNK_BYTES,
+		       &tld_fork_copy, TLD_PAGE_SIZE);
+	if (!mapped) {
 		if (fd >= 0)
 			tld_sys_close(fd);
 		tld_store_fd = -1;

@@ -315,38 +315,43 @@ TLD_API int tld_thread_status(void)
 }
 
 /*
- * Unregister @t: 0 if its area may go to another thread, -errno if its
- * entry may remain and name the area. An exiting thread's page is punched
- * when given back, so its entry may stay until the kernel frees task
- * storage with the task: a BPF store through it lands in the old page,
- * which the entry pins, and the slot's next thread faults in a new one.
- * That saves the withdraw, the pidfd and the delete, half of an exit. A
- * compact area shares its page, which is not punched: its entry goes first.
+ * An exiting thread's entry may stay until the kernel deletes it (the
+ * map's tld_exit program, or with the task): its page is punched when
+ * given back, so a BPF store through the entry lands in the old page,
+ * which the entry pins, and the slot's next thread gets a new one. That
+ * saves the withdraw, the pidfd and the delete, half of an exit. Not in
+ * the compact layout, whose areas share a page, which is not punched; not
+ * in strict mode, where tldd counts the thread until told; and not if the
+ * punch fails.
  */
-static int tld_thread_leave(struct tld_thread *t, bool exiting)
+static bool tld_thread_leave(struct tld_thread *t)
 {
-	if (exiting && tld__store_area_is_page()) {
-		tld_thread_base_set(t, false);
-		return 0;
-	}
-	return tld__thread_detach(t);
+	if (!tld__store_area_is_page() || tld__proc.strict || tld__store_page_leave(t->page))
+		return false;
+	tld_thread_base_set(t, false);
+	return true;
+}
+
+/* Unregister @t and give its area back. Lock held. */
+static void tld_thread_give_back(struct tld_thread *t, bool exiting)
+{
+	if (exiting && tld_thread_leave(t))
+		return;
+	/*
+	 * An entry that may remain still names the area (and readers may
+	 * remember it): it is never handed to another thread.
+	 */
+	if (!tld__thread_detach(t))
+		tld__store_area_put(t->page, t->start);
 }
 
 static void tld_thread_release(struct tld_thread *t, bool exiting)
 {
-	bool reusable;
-
 	tld__lock();
 	if (t->pprev) {
-		reusable = !tld_thread_leave(t, exiting);
+		tld_thread_give_back(t, exiting);
 		tld_thread_unlink(t);
 		pthread_setspecific(tld__proc.exit_key, NULL);
-		/*
-		 * An entry that may remain still names the area (and readers
-		 * may remember it): it is never handed to another thread.
-		 */
-		if (reusable)
-			tld__store_area_put(t->page, t->start);
 		t->page = NULL;
 	}
 	tld__unlock();

@@ -316,6 +316,26 @@ void th_map_entries_wait(struct th_map *m, int want)
 	TH_CHECK(n == want, "%d map entries 5 s after the threads exited, %d before", n, want);
 }
 
+long th_store_kb(const char *field)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512], name[32];
+	unsigned long lo, hi;
+	bool in = false;
+	long kb = 0, v;
+
+	if (!f)
+		th_fatal("/proc/self/smaps: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			in = strstr(line, "/memfd:tld ");
+		else if (in && sscanf(line, "%31[^:]: %ld kB", name, &v) == 2 && !strcmp(name, field))
+			kb += v;
+	}
+	fclose(f);
+	return kb;
+}
+
 struct reader_bpf *th_reader_load(void)
 {
 	struct reader_bpf *r;

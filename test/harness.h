@@ -76,6 +76,8 @@ int th_map_entries(struct th_map *m);
  * is reaped. A check: fails if 5 s are not enough.
  */
 void th_map_entries_wait(struct th_map *m, int want);
+/* kB of libtld's store mapped in this process, by smaps field ("Size", "Rss"). */
+long th_store_kb(const char *field);
 /* The counters of @m's guard (bpf/tld_guard.h). */
 struct tld_guard_state;
 void th_guard_state(const struct th_map *m, struct tld_guard_state *st);

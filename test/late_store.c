@@ -1,32 +1,52 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * A BPF store into an exited thread's entry never reaches the thread that
- * gets its page. An exiting thread gives its page back without deleting
- * its entry (the kernel frees it with the task): libtld punches the page
- * out of its store, so the entry pins the old page and the next thread
- * faults in a new one at the same address.
+ * gets its page. An exiting thread gives its page back and leaves its
+ * entry to the kernel: libtld punches the page out of its store first, so
+ * the entry pins the old page and the next thread faults in a new one at
+ * the same address. Where the punch fails, the entry goes first.
  *
  * Thread A stores 1 and exits; a destructor of the test's, which runs
  * after libtld's, holds A there. Threads then register one by one, each
  * keeping its page (libtld hands out pages populated ahead first), until
- * one, B, gets A's page (same address); B stores 7. Only then does A, still held, have BPF
- * store 99 through its entry, which must still be there. B must read 7,
- * and BPF must read 7 from B and 99 from A (held until then). Once both are gone the map
- * holds as many entries as before (the kernel freed A's).
+ * one, B, gets A's page (same address). B finds it zeroed and stores 7.
+ * Only then does A, still held, have BPF store 99 through its entry. B
+ * must read 7, and BPF 7 from B; and from A 99, its entry still there, or,
+ * where the punch failed, nothing. Once both are gone the map holds as
+ * many entries as before. Each case in a child process of its own:
  *
- * Checked to fail (make mutate): with the page not punched when given
- * back, B reads 99.
+ *	plain	 the entry stays
+ *	mlocked	 mlockall(), under which madvise(MADV_REMOVE) fails but a
+ *		 punch through the file works: the entry stays
+ *	denied	 fallocate() refused (seccomp): the punch fails, the entry
+ *		 goes and the page is zeroed in place
+ *
+ * Checked to fail (make mutate): with the page taken as punched when it
+ * is not, "denied" reads 99 in B; with MADV_REMOVE as the punch, so does
+ * "mlocked" (by hand).
  */
+#include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include "harness.h"
 #include "reader.skel.h"
 
 #define CANDIDATES	64
 
+enum scenario { PLAIN, MLOCKED, DENIED };
+
 TLD_DEFINE_KEY(static_key, "test.static", sizeof(__u64));
 
+static const char *const names[] = { "plain", "mlocked", "denied" };
+static enum scenario scenario;
 static struct reader_bpf *reader;
 static pthread_key_t hold_key;
 static int a_released[2], b_stored[2], a_stored[2], b_read[2], tried[2], done[2];
@@ -47,7 +67,7 @@ static void post(int *pipefd)
 		th_fatal("write: %m");
 }
 
-/* A's exit, after libtld's destructor: its entry stays, its page went back. */
+/* A's exit, after libtld's destructor: its page went back. */
 static void hold(void *arg)
 {
 	(void)arg;
@@ -73,9 +93,29 @@ static void *thread_a(void *arg)
 	return NULL;
 }
 
-static void *thread_b(void *arg)
+static void check_reads(void)
 {
 	struct th_result r = { 0 }, ra = { 0 };
+
+	TH_CHECK(*b_page == 7, "%s: thread B reads %llu: A's late BPF store reached it",
+		 names[scenario], *b_page);
+	th_mark(0);
+	TH_CHECK(th_result(reader, th_gettid(), &r) && r.head[TH_STATIC] == 7,
+		 "%s: BPF read %llu from thread B", names[scenario], r.head[TH_STATIC]);
+	th_mark(a_tid);
+	if (!TH_CHECK(th_result(reader, a_tid, &ra), "%s: BPF saw nothing for A", names[scenario]))
+		return;
+	if (scenario == DENIED)
+		TH_CHECK(ra.init_err, "%s: A's entry is still there, on a page not punched",
+			 names[scenario]);
+	else
+		TH_CHECK(!ra.init_err && ra.head[TH_STATIC] == 99,
+			 "%s: BPF read %llu from A's entry (error %d), not its late store",
+			 names[scenario], ra.head[TH_STATIC], ra.init_err);
+}
+
+static void *thread_b(void *arg)
+{
 	__u64 *p = tld_get_data(static_key);
 	char c;
 
@@ -90,34 +130,45 @@ static void *thread_b(void *arg)
 	}
 	b_page = p;
 	post(tried);
+	TH_CHECK(*b_page == 0, "%s: thread B got A's page holding %llu", names[scenario], *b_page);
 	*b_page = 7;
 	post(b_stored);
 	wait_on(a_stored);
-	TH_CHECK(*b_page == 7, "thread B reads %llu: A's late BPF store reached it", *b_page);
-	th_mark(0);
-	TH_CHECK(th_result(reader, th_gettid(), &r) && r.head[TH_STATIC] == 7,
-		 "BPF read %llu from thread B", r.head[TH_STATIC]);
-	th_mark(a_tid);
-	TH_CHECK(th_result(reader, a_tid, &ra) && ra.head[TH_STATIC] == 99,
-		 "BPF read %llu from A's entry, not its late store", ra.head[TH_STATIC]);
+	check_reads();
 	post(b_read);
 	return arg;
 }
 
-int main(void)
+static void deny_fallocate(void)
+{
+	struct sock_filter insns[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fallocate, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(insns) / sizeof(insns[0]), .filter = insns };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		th_fatal("seccomp: %m");
+}
+
+static void run(struct th_map *map)
 {
 	pthread_t a, b[CANDIDATES];
-	struct th_map map;
 	int base, i, n;
 
-	th_map_create(&map, NULL);
-	reader = th_reader_load();
 	if (pipe(a_released) || pipe(b_stored) || pipe(a_stored) || pipe(b_read) ||
 	    pipe(tried) || pipe(done))
 		th_fatal("pipe: %m");
+	if (scenario == MLOCKED && mlockall(MCL_CURRENT | MCL_FUTURE))
+		th_fatal("mlockall: %m");
+	if (scenario == DENIED)
+		deny_fallocate();
+	reader = th_reader_load();
 	if (!tld_get_data(static_key))
 		th_fatal("the main thread has no data");
-	base = th_map_entries(&map);
+	base = th_map_entries(map);
 	pthread_create(&a, NULL, thread_a, reader);
 	wait_on(a_released);
 	for (n = 0; n < CANDIDATES && !b_page; n++) {
@@ -125,16 +176,37 @@ int main(void)
 		wait_on(tried);
 	}
 	if (!b_page)
-		th_fatal("none of %d threads got A's page: nothing was tested", CANDIDATES);
+		th_fatal("%s: none of %d threads got A's page: nothing was tested", names[scenario],
+			 CANDIDATES);
 	pthread_join(b[n - 1], NULL);
 	pthread_join(a, NULL);
 	close(done[1]);
 	for (i = 0; i < n - 1; i++)
 		pthread_join(b[i], NULL);
-	TH_CHECK(reader->bss->stored == 1, "%llu BPF stores found A's entry, not 1",
-		 reader->bss->stored);
-	th_map_entries_wait(&map, base);
+	TH_CHECK(reader->bss->stored == (scenario != DENIED),
+		 "%s: %llu BPF stores found A's entry", names[scenario], reader->bss->stored);
+	th_map_entries_wait(map, base);
 	th_reader_destroy(reader);
+}
+
+int main(void)
+{
+	struct th_map map;
+	int st;
+	pid_t pid;
+
+	th_map_create(&map, NULL);
+	for (scenario = PLAIN; scenario <= DENIED; scenario++) {
+		pid = fork();
+		if (pid < 0)
+			th_fatal("fork: %m");
+		if (!pid) {
+			run(&map);
+			th_done();
+		}
+		TH_CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st),
+			 "case %s failed", names[scenario]);
+	}
 	th_map_remove(&map);
 	th_done();
 }

@@ -126,15 +126,21 @@ mutate strict src/store.c \
 mutate exec bpf/tld_map.bpf.c \
 	'bpf_task_storage_delete(&tld_data_map, p);' \
 	'(void)p;'
-mutate thread_exit src/thread.c \
-	'		if (reusable)
-			tld__store_area_put(t->page, t->start);' \
-	'		if (reusable && !exiting)
-			tld__store_area_put(t->page, t->start);'
+mutate thread_exit src/store.c \
+	'	if (!err)
+		tld_slot_release(slot);' \
+	'	(void)slot;'
 mutate late_store src/store.c \
-	'			return;
-	tld__store_page_empty(page);' \
-	'			return;'
+	'	err = tld_page_punch(page);' \
+	'	err = 0;'
+mutate leader_exit bpf/tld_map.bpf.c \
+	'		return 0;
+	bpf_task_storage_delete(&tld_data_map, p);' \
+	'		return 0;
+	return 0;'
+mutate strict src/thread.c \
+	'!tld__store_area_is_page() || tld__proc.strict ||' \
+	'!tld__store_area_is_page() ||'
 mutate warm src/store.c \
 	'TLD_PAGE_SIZE, MADV_POPULATE_WRITE' \
 	'TLD_PAGE_SIZE, MADV_NORMAL'

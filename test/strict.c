@@ -21,6 +21,9 @@
  * - Quota: uid 60002 registers 8 threads of 10 under --max-threads 8, the
  *   other two fail with -EDQUOT and a message naming the limit; uid 60003
  *   is not affected; once 60002's threads exit it may register again.
+ *   uid 60004 at the limit: a thread that is exiting (held after libtld's
+ *   destructor) no longer counts, so another registers (libtld tells tldd
+ *   at exit, rather than leave the entry to the kernel as it does directly).
  * - Restart: tldd killed and started again adopts the registrations: the
  *   readers still read them, the quota still counts them, and a thread
  *   that exits after the restart is detached through the new tldd.
@@ -221,6 +224,52 @@ static int member_main(int n)
 		ok += !member_err[i];
 	}
 	say("ok %d quota %d\n", ok, th_captured_count("--max-threads"));
+	while (read(0, &c, 1) == 1)
+		;
+	return 0;
+}
+
+static int exit_held[2];
+
+static void exit_hold(void *arg)
+{
+	(void)arg;
+	if (write(exit_held[1], "x", 1) != 1)
+		_exit(1);
+	pause();
+}
+
+static void *exiter(void *arg)
+{
+	static pthread_key_t key;
+
+	if (!tld_get_data(static_key) || pthread_key_create(&key, exit_hold) ||
+	    pthread_setspecific(key, arg))
+		_exit(1);
+	return NULL;
+}
+
+/*
+ * member-exit: 7 threads and an 8th register, tldd's limit; the 8th exits
+ * and is held after libtld's destructor; the main thread then registers
+ * and says "exit E" (its error); hold until stdin closes.
+ */
+static int member_exit_main(void)
+{
+	pthread_t t;
+	int i;
+	char c;
+
+	for (i = 0; i < 7; i++) {
+		pthread_barrier_init(&members_in, NULL, 2);
+		pthread_create(&t, NULL, member, (void *)(long)i);
+		pthread_barrier_wait(&members_in);
+		pthread_barrier_destroy(&members_in);
+	}
+	if (pipe(exit_held) || pthread_create(&t, NULL, exiter, (void *)1) ||
+	    read(exit_held[0], &c, 1) != 1)
+		return 1;
+	say("exit %d\n", tld_thread_init());
 	while (read(0, &c, 1) == 1)
 		;
 	return 0;
@@ -741,6 +790,10 @@ static void quota_and_restart(struct th_proc *v, pid_t victim)
 	member_run(&m3, 60002, 3, "ok 3 quota 0");
 	proc_stop(&m3);
 	proc_stop(&m2);
+	th_spawn(&m3, 60004, (const char *const[]){ "strict", "member-exit", NULL });
+	TH_CHECK(!strcmp(proc_line(&m3, line, sizeof(line)), "exit 0"),
+		 "uid 60004 at the limit, one thread exiting: '%s', want 'exit 0'", line);
+	proc_stop(&m3);
 	proc_send(v, 's');
 	TH_CHECK(atoi(proc_line(v, line, sizeof(line))) == 0,
 		 "the victim's status through the new tldd: %s", line);
@@ -877,6 +930,8 @@ int main(int argc, char **argv)
 		return victim_main();
 	if (argc == 3 && !strcmp(argv[1], "member"))
 		return member_main(atoi(argv[2]));
+	if (argc == 2 && !strcmp(argv[1], "member-exit"))
+		return member_exit_main();
 	if (argc == 4 && !strcmp(argv[1], "attack"))
 		return attack_main(argv[2], atoi(argv[3]));
 	if (argc == 2 && !strcmp(argv[1], "stale"))

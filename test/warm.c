@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Pages populated ahead: NTHREADS threads, one after another, each
+ * Pages populated ahead. With only the main thread registered, the store
+ * holds its page and the meta page, no spares. Then NTHREADS threads, one
+ * after another, each
  * registers and stores, and counts the page faults its first
  * tld_get_data() and store took (getrusage(RUSAGE_THREAD), its stack
  * touched beforehand). One madvise(MADV_POPULATE_WRITE) fills the next
  * TLD_WARM_PAGES (16) pages, so at most one thread in 16 may fault; the
  * others take none. Afterwards, with only the main thread registered, the
  * store holds at most the meta page, the main thread's page and 15 pages
- * populated ahead (its mapping's Rss in /proc/self/smaps).
+ * populated ahead (its mapping's Rss in /proc/self/smaps); after
+ * tld_fini(), nothing.
  *
  * Under ASan the count is printed, not checked: its shadow memory faults.
  *
@@ -57,27 +60,6 @@ static void *first_use(void *arg)
 	return NULL;
 }
 
-/* Resident kB of the store's memfd mapping(s), from /proc/self/smaps. */
-static long store_rss_kb(void)
-{
-	FILE *f = fopen("/proc/self/smaps", "r");
-	char line[512];
-	unsigned long lo, hi;
-	bool in = false;
-	long kb = 0, v;
-
-	if (!f)
-		th_fatal("/proc/self/smaps: %m");
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
-			in = strstr(line, "/memfd:tld ");
-		else if (in && sscanf(line, "Rss: %ld kB", &v) == 1)
-			kb += v;
-	}
-	fclose(f);
-	return kb;
-}
-
 int main(void)
 {
 	long faults[NTHREADS], rss;
@@ -88,6 +70,8 @@ int main(void)
 	th_map_create(&map, NULL);
 	if (!tld_get_data(static_key))
 		th_fatal("the main thread has no data");
+	TH_CHECK(th_store_kb("Rss") <= 2 * TLD_PAGE_SIZE / 1024,
+		 "the store holds %ld kB with one thread registered", th_store_kb("Rss"));
 	for (i = 0; i < NTHREADS; i++) {
 		pthread_create(&t, NULL, first_use, &faults[i]);
 		pthread_join(t, NULL);
@@ -99,10 +83,13 @@ int main(void)
 	TH_CHECK(!CHECK_FAULTS || faulted <= NTHREADS / WARM_PAGES + 1,
 		 "%d of %d threads faulted in their first use: pages are not populated ahead",
 		 faulted, NTHREADS);
-	rss = store_rss_kb();
+	rss = th_store_kb("Rss");
 	TH_CHECK(rss <= (2 + WARM_PAGES - 1) * TLD_PAGE_SIZE / 1024,
 		 "the store holds %ld kB, over 2 pages and %d populated ahead", rss,
 		 WARM_PAGES - 1);
+	tld_fini();
+	TH_CHECK(th_store_kb("Rss") == 0, "the store holds %ld kB after tld_fini()",
+		 th_store_kb("Rss"));
 	th_map_remove(&map);
 	th_done();
 }

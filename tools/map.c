@@ -42,7 +42,7 @@ static int map_existing(const struct tldtool *t, const char *path)
 	return pin_remove_all(path) ? -1 : 0;
 }
 
-/* The maps (reused when pinned) and the exec cleanup link. */
+/* The maps (reused when pinned) and the exec and exit cleanup links. */
 static int map_install(const char *path)
 {
 	struct tld_map_bpf *skel = tld_map_bpf__open();
@@ -61,7 +61,8 @@ static int map_install(const char *path)
 	else
 		err = pin_map_commit(skel->maps.tld_data_map, path) ?:
 		      pin_map_commit(skel->maps.tld_guard_map, path) ?:
-		      pin_link(skel->progs.tld_exec, path, "tld_exec");
+		      pin_link(skel->progs.tld_exec, path, "tld_exec") ?:
+		      pin_link(skel->progs.tld_exit, path, "tld_exit");
 	tld_map_bpf__destroy(skel);
 	return err;
 }

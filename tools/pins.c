@@ -17,7 +17,7 @@
 
 static const char *const tldtool_pins[] = {
 	"tld_data_map", "tld_guard_map", "tld_guard_state",
-	"tld_exec", "tld_guard_vouch", "tld_guard_waking", "tld_guard_switch",
+	"tld_exec", "tld_exit", "tld_guard_vouch", "tld_guard_waking", "tld_guard_switch",
 };
 
 /* @name's pin beside the map at @map_path. */

@@ -115,6 +115,11 @@ static int tldd_hello(struct tldd_client *c, int fd, struct tld_broker_rep *rep)
 		 fd, 0);
 	if (p == MAP_FAILED)
 		return tldd_fail(rep, -errno, "cannot map the store: %s", strerror(errno));
+	/*
+	 * A page the pin faults in through this mapping is never a huge
+	 * page's part, which a client's punch could only zero in place.
+	 */
+	madvise(p, TLD_BROKER_STORE_MAX, MADV_NOHUGEPAGE);
 	c->store = p;
 	return 0;
 }

@@ -4,8 +4,9 @@
  *
  * tldd holds a pidfd for every thread it registered: the thread is named
  * by it, not by a number another task may take, and it becomes readable
- * when the thread exits, which is when its registration ends (the kernel
- * frees the entry with the task). A uid's share counts its threads, its
+ * when the thread exits, which is when its registration ends (the map's
+ * exit program deletes the entry; libtld sends DETACH before that, and a
+ * zombie main thread's pidfd stays unreadable while its process runs). A uid's share counts its threads, its
  * processes with a registered thread (each pins a meta page) and its
  * connections; the limits are tldd's options.
  *
