@@ -21,13 +21,20 @@ int BPF_PROG(tld_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm
 	return 0;
 }
 
+/*
+ * The verdict first: a guard sweep between the two deletes then finds an
+ * entry nobody vouched for, which it may remove, not a vouched entry gone,
+ * which it would count as erased. Before 7.0 a delete the per-CPU busy
+ * count refuses (never on a kernel without preemption) leaves the entry to
+ * the task's free.
+ */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(tld_exit, struct task_struct *p)
 {
 	if (!p->bpf_storage)
 		return 0;
-	bpf_task_storage_delete(&tld_data_map, p);
 	bpf_task_storage_delete(&tld_guard_map, p);
+	bpf_task_storage_delete(&tld_data_map, p);
 	return 0;
 }
 

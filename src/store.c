@@ -84,16 +84,25 @@ static int tld_memfd(void)
 	return fd;
 }
 
-/* Map chunk @i of @fd at @at (MAP_FIXED) or anywhere (NULL). */
+/*
+ * Map chunk @i of @fd at @at (MAP_FIXED) or anywhere (NULL). Inaccessible
+ * until it refuses huge pages: under mlockall(MCL_FUTURE) an accessible
+ * mapping is filled as it is made, and a shared one is not when made
+ * writable later.
+ */
 static char *tld_chunk_map(int fd, int i, void *at)
 {
-	void *p = mmap(at, TLD_CHUNK_BYTES, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | (at ? MAP_FIXED : 0), fd, i * TLD_CHUNK_BYTES);
+	void *p = mmap(at, TLD_CHUNK_BYTES, PROT_NONE, MAP_SHARED | (at ? MAP_FIXED : 0), fd,
+		       i * TLD_CHUNK_BYTES);
 
 	if (p == MAP_FAILED)
 		return NULL;
 	/* Fails only where there are no huge pages to refuse. */
 	madvise(p, TLD_CHUNK_BYTES, MADV_NOHUGEPAGE);
+	if (mprotect(p, TLD_CHUNK_BYTES, PROT_READ | PROT_WRITE)) {
+		munmap(p, TLD_CHUNK_BYTES);
+		return NULL;
+	}
 	return p;
 }
 
@@ -329,7 +338,7 @@ static void tld_warm_ahead(int slot)
 	       !tld_bit(tld_warm, slot + n) && (n == 0 || (1 + slot + n) % TLD_CHUNK_PAGES))
 		n++;
 	if (madvise(tld_page(1 + slot), (size_t)n * TLD_PAGE_SIZE, MADV_POPULATE_WRITE)) {
-		tld_warm_failed = true;
+		tld_warm_failed = errno == EINVAL || errno == EPERM || errno == ENOSYS;
 		return;
 	}
 	tld_nwarm += n;
@@ -397,7 +406,8 @@ int tld__store_fd(void)
 /*
  * Punch @page out of the store: the file drops it, so the next touch finds
  * a new zeroed page, while a page the kernel pins stays the pinner's.
- * -errno if it could not be.
+ * MADV_REMOVE does the same where fallocate() is refused (a seccomp
+ * filter) but not in a locked mapping. -errno if neither can.
  */
 static int tld_page_punch(void *page)
 {
@@ -405,9 +415,9 @@ static int tld_page_punch(void *page)
 
 	if (off < 0 || tld_store_fd < 0)
 		return madvise(page, TLD_PAGE_SIZE, MADV_DONTNEED) ? -errno : 0;
-	if (fallocate(tld_store_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, TLD_PAGE_SIZE))
-		return -errno;
-	return 0;
+	if (!fallocate(tld_store_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, TLD_PAGE_SIZE))
+		return 0;
+	return madvise(page, TLD_PAGE_SIZE, MADV_REMOVE) ? -errno : 0;
 }
 
 /* Zero @page and, if it can, let the file drop its memory; its slot stays taken. */

@@ -14,7 +14,7 @@
  *
  * tld__thread_base is the hot path's only state. It is set exactly while
  * the thread's entry is attached and the thread has not begun to exit
- * (the entry may outlive that: tld_thread_leave()), and other threads
+ * (the entry may outlive that: tld_thread_give_back()), and other threads
  * change it (tld_fini(), tld_refresh()) with relaxed atomic stores, so
  * that every thread sees shutdown and recovery at its next tld_get_data().
  */
@@ -315,34 +315,33 @@ TLD_API int tld_thread_status(void)
 }
 
 /*
- * An exiting thread's entry may stay until the kernel deletes it (the
- * map's tld_exit program, or with the task): its page is punched when
+ * Unregister @t and give its area back. Lock held.
+ *
+ * An exiting thread's entry may stay until the map's tld_exit program
+ * deletes it (or the kernel frees the task): its page is punched when
  * given back, so a BPF store through the entry lands in the old page,
  * which the entry pins, and the slot's next thread gets a new one. That
  * saves the withdraw, the pidfd and the delete, half of an exit. Not in
  * the compact layout, whose areas share a page, which is not punched; not
- * in strict mode, where tldd counts the thread until told; and not if the
- * punch fails.
+ * in strict mode, where tldd counts the thread until told (but if telling
+ * fails, the entry goes with the task all the same); and not if the punch
+ * fails: then the entry goes first, and an entry that may remain still
+ * names the area (readers may remember it), which no other thread gets.
  */
-static bool tld_thread_leave(struct tld_thread *t)
-{
-	if (!tld__store_area_is_page() || tld__proc.strict || tld__store_page_leave(t->page))
-		return false;
-	tld_thread_base_set(t, false);
-	return true;
-}
-
-/* Unregister @t and give its area back. Lock held. */
 static void tld_thread_give_back(struct tld_thread *t, bool exiting)
 {
-	if (exiting && tld_thread_leave(t))
+	bool whole = exiting && tld__store_area_is_page();
+
+	/* The hot path first: nothing of the thread's may land in a punched page. */
+	__atomic_store_n(t->base, NULL, __ATOMIC_RELAXED);
+	if (whole && !tld__proc.strict && !tld__store_page_leave(t->page)) {
+		t->attached = false;
 		return;
-	/*
-	 * An entry that may remain still names the area (and readers may
-	 * remember it): it is never handed to another thread.
-	 */
+	}
 	if (!tld__thread_detach(t))
 		tld__store_area_put(t->page, t->start);
+	else if (whole)
+		tld__store_page_leave(t->page);
 }
 
 static void tld_thread_release(struct tld_thread *t, bool exiting)

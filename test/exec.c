@@ -68,7 +68,7 @@ static struct th_result exec_child(__u64 v)
 
 int main(void)
 {
-	char link[256], out[256];
+	char link[256], out[256], shown[2048] = "";
 	struct th_result r;
 	struct th_map map;
 
@@ -90,6 +90,9 @@ int main(void)
 	TH_CHECK(r.init_err == 0 && r.head[TH_STATIC] == 12,
 		 "without the exec program: err %d value %llu, want the stale 12", r.init_err,
 		 r.head[TH_STATIC]);
+	snprintf(out, sizeof(out), "--path %s map show", map.path);
+	TH_CHECK(th_tldtool(out, shown, sizeof(shown)) == 0 && strstr(shown, "tld_exec is missing"),
+		 "map show without the exec link: %s", shown);
 
 	/* map create puts the link back on a kept map. */
 	snprintf(out, sizeof(out), "--path %s map create", map.path);

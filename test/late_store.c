@@ -18,12 +18,12 @@
  *	plain	 the entry stays
  *	mlocked	 mlockall(), under which madvise(MADV_REMOVE) fails but a
  *		 punch through the file works: the entry stays
- *	denied	 fallocate() refused (seccomp): the punch fails, the entry
- *		 goes and the page is zeroed in place
+ *	denied	 fallocate() and madvise(MADV_REMOVE) refused (seccomp): the
+ *		 punch fails, the entry goes and the page is zeroed in place
  *
  * Checked to fail (make mutate): with the page taken as punched when it
- * is not, "denied" reads 99 in B; with MADV_REMOVE as the punch, so does
- * "mlocked" (by hand).
+ * is not, "denied" reads 99 in B; with MADV_REMOVE as the only punch, so
+ * does "mlocked" (by hand).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -139,13 +139,17 @@ static void *thread_b(void *arg)
 	return arg;
 }
 
-static void deny_fallocate(void)
+/* fallocate(), and madvise(MADV_REMOVE) (the low half of its third argument), fail. */
+static void deny_punch(void)
 {
 	struct sock_filter insns[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fallocate, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fallocate, 4, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_madvise, 0, 2),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MADV_REMOVE, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 	};
 	struct sock_fprog prog = { .len = sizeof(insns) / sizeof(insns[0]), .filter = insns };
 
@@ -164,7 +168,7 @@ static void run(struct th_map *map)
 	if (scenario == MLOCKED && mlockall(MCL_CURRENT | MCL_FUTURE))
 		th_fatal("mlockall: %m");
 	if (scenario == DENIED)
-		deny_fallocate();
+		deny_punch();
 	reader = th_reader_load();
 	if (!tld_get_data(static_key))
 		th_fatal("the main thread has no data");

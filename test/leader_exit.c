@@ -5,13 +5,15 @@
  * thread lives on: the main thread stays a zombie, holding its task (and,
  * by itself, its task storage) until the whole process exits. libtld
  * leaves an exiting thread's entry to the map's tld_exit program, which
- * must delete it at the exit: the map soon holds as many entries as
- * before, while the process still runs, and no vouched entry is reported
- * erased.
+ * must delete it at the exit. The test sees the entry made (the child says
+ * so, and the map holds one more), the main thread a zombie, and then the
+ * map soon holding as many entries as before, while the process still
+ * runs; and no vouched entry reported erased.
  *
  * Checked to fail (make mutate): with tld_exit deleting nothing, the
  * entry stays as long as the other thread lives.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +25,7 @@
 
 TLD_DEFINE_KEY(static_key, "test.static", sizeof(__u64));
 
-static int go[2];
+static int go[2], registered[2], counted[2];
 
 static void *survivor(void *arg)
 {
@@ -39,13 +41,37 @@ static void child(void)
 {
 	__u64 *p = tld_get_data(static_key);
 	pthread_t t;
+	char c;
 
 	if (!p)
 		_exit(2);
 	*p = 1;
-	if (pthread_create(&t, NULL, survivor, NULL))
+	if (pthread_create(&t, NULL, survivor, NULL) || write(registered[1], "x", 1) != 1 ||
+	    read(counted[0], &c, 1) != 1)
 		_exit(3);
 	pthread_exit(NULL);
+}
+
+/* Wait until @pid's main thread is a zombie (its other thread lives on). */
+static void wait_zombie(pid_t pid)
+{
+	char path[64], buf[256], *s;
+	int i, fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	for (i = 0; i < 500; i++) {
+		fd = open(path, O_RDONLY);
+		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		if (fd >= 0)
+			close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		s = strrchr(buf, ')');
+		if (s && s[1] == ' ' && s[2] == 'Z')
+			return;
+		usleep(10000);
+	}
+	th_fatal("process %d's main thread is not a zombie after 5 s: '%s'", pid, buf);
 }
 
 static long long erased_pending(const struct th_map *m)
@@ -63,9 +89,10 @@ int main(void)
 	struct th_map map;
 	int base, st;
 	pid_t pid;
+	char c;
 
 	th_map_create(&map, NULL);
-	if (pipe(go))
+	if (pipe(go) || pipe(registered) || pipe(counted))
 		th_fatal("pipe: %m");
 	base = th_map_entries(&map);
 	pid = fork();
@@ -73,6 +100,13 @@ int main(void)
 		th_fatal("fork: %m");
 	if (!pid)
 		child();
+	if (read(registered[0], &c, 1) != 1)
+		th_fatal("the child did not register");
+	TH_CHECK(th_map_entries(&map) == base + 1, "%d entries with the child registered, %d before",
+		 th_map_entries(&map), base);
+	if (write(counted[1], "x", 1) != 1)
+		th_fatal("write: %m");
+	wait_zombie(pid);
 	th_map_entries_wait(&map, base);
 	TH_CHECK(waitpid(pid, &st, WNOHANG) == 0, "the process exited before its other thread was let go");
 	TH_CHECK(erased_pending(&map) == 0, "%lld vouched entries reported erased",

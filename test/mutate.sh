@@ -124,8 +124,11 @@ mutate strict src/store.c \
 	'	fd = tld_fork_file();' \
 	'	fd = dup(tld_store_fd);'
 mutate exec bpf/tld_map.bpf.c \
-	'bpf_task_storage_delete(&tld_data_map, p);' \
-	'(void)p;'
+	'struct linux_binprm *bprm)
+{
+	bpf_task_storage_delete(&tld_data_map, p);' \
+	'struct linux_binprm *bprm)
+{'
 mutate thread_exit src/store.c \
 	'	if (!err)
 		tld_slot_release(slot);' \
@@ -134,13 +137,12 @@ mutate late_store src/store.c \
 	'	err = tld_page_punch(page);' \
 	'	err = 0;'
 mutate leader_exit bpf/tld_map.bpf.c \
-	'		return 0;
+	'	bpf_task_storage_delete(&tld_guard_map, p);
 	bpf_task_storage_delete(&tld_data_map, p);' \
-	'		return 0;
-	return 0;'
+	'	bpf_task_storage_delete(&tld_guard_map, p);'
 mutate strict src/thread.c \
-	'!tld__store_area_is_page() || tld__proc.strict ||' \
-	'!tld__store_area_is_page() ||'
+	'if (whole && !tld__proc.strict &&' \
+	'if (whole &&'
 mutate warm src/store.c \
 	'TLD_PAGE_SIZE, MADV_POPULATE_WRITE' \
 	'TLD_PAGE_SIZE, MADV_NORMAL'
@@ -216,10 +218,10 @@ mutate memo include/tld/tld.bpf.h \
 	'c->cookie == data->unused && c->exec_id == task->self_exec_id;' \
 	'c->cookie == data->unused;'
 mutate compact src/thread.c \
-	'		if (gone)
-			tld__store_area_put(t->page, t->start);' \
-	'		(void)gone;
-		tld__store_area_put(t->page, t->start);'
+	'	if (!tld__thread_detach(t))
+		tld__store_area_put' \
+	'	if (tld__thread_detach(t) || 1)
+		tld__store_area_put'
 mutate sweep_busy bpf/tld_guard.bpf.c \
 	'if (!__sync_val_compare_and_swap(&retry_tid[i], 0, tid)) {' \
 	'if (0) {'

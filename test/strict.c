@@ -252,12 +252,13 @@ static void *exiter(void *arg)
 /*
  * member-exit: 7 threads and an 8th register, tldd's limit; the 8th exits
  * and is held after libtld's destructor; the main thread then registers
- * and says "exit E" (its error); hold until stdin closes.
+ * and says "exit K E" (K of 7 registered, its error); hold until stdin
+ * closes. The 8th exits the process if it fails to register.
  */
 static int member_exit_main(void)
 {
+	int i, ok = 0;
 	pthread_t t;
-	int i;
 	char c;
 
 	for (i = 0; i < 7; i++) {
@@ -265,11 +266,12 @@ static int member_exit_main(void)
 		pthread_create(&t, NULL, member, (void *)(long)i);
 		pthread_barrier_wait(&members_in);
 		pthread_barrier_destroy(&members_in);
+		ok += !member_err[i];
 	}
 	if (pipe(exit_held) || pthread_create(&t, NULL, exiter, (void *)1) ||
 	    read(exit_held[0], &c, 1) != 1)
 		return 1;
-	say("exit %d\n", tld_thread_init());
+	say("exit %d %d\n", ok, tld_thread_init());
 	while (read(0, &c, 1) == 1)
 		;
 	return 0;
@@ -791,8 +793,8 @@ static void quota_and_restart(struct th_proc *v, pid_t victim)
 	proc_stop(&m3);
 	proc_stop(&m2);
 	th_spawn(&m3, 60004, (const char *const[]){ "strict", "member-exit", NULL });
-	TH_CHECK(!strcmp(proc_line(&m3, line, sizeof(line)), "exit 0"),
-		 "uid 60004 at the limit, one thread exiting: '%s', want 'exit 0'", line);
+	TH_CHECK(!strcmp(proc_line(&m3, line, sizeof(line)), "exit 7 0"),
+		 "uid 60004 at the limit, one thread exiting: '%s', want 'exit 7 0'", line);
 	proc_stop(&m3);
 	proc_send(v, 's');
 	TH_CHECK(atoi(proc_line(v, line, sizeof(line))) == 0,

@@ -117,6 +117,14 @@ static const char *group_name(gid_t gid)
 	return gr ? gr->gr_name : "?";
 }
 
+/* The programs that end entries, and what is wrong without them. */
+static const struct {
+	const char *link, *without;
+} map_links[] = {
+	{ "tld_exec", "entries outlive an exec, vouched for by the old image" },
+	{ "tld_exit", "an exited thread's entry stays until its task is freed" },
+};
+
 static void map_show_json(struct tldtool *t, const char *path, const struct bpf_map_info *info,
 			  const struct stat *st, int count_err, unsigned long long entries,
 			  const struct guard_status *gs)
@@ -131,6 +139,8 @@ static void map_show_json(struct tldtool *t, const char *path, const struct bpf_
 	json_uint(&t->j, "gid", st->st_gid);
 	if (!count_err)
 		json_uint(&t->j, "entries", entries);
+	json_bool(&t->j, "exec_link", pin_exists(path, map_links[0].link));
+	json_bool(&t->j, "exit_link", pin_exists(path, map_links[1].link));
 	json_object_start(&t->j, "guard");
 	json_bool(&t->j, "active", gs->active);
 	json_bool(&t->j, "sweep", gs->state.sweep);
@@ -152,6 +162,8 @@ static void map_show_text(const char *path, const struct bpf_map_info *info,
 			  const struct stat *st, int count_err, unsigned long long entries,
 			  const struct guard_status *gs)
 {
+	size_t i;
+
 	printf("%s: tld map id %u, ABI v%d, btf id %u\n", path, info->id, TLD_ABI_VERSION,
 	       info->btf_id);
 	printf("\tmode %04o  owner %s  group %s\n", st->st_mode & 07777,
@@ -160,6 +172,10 @@ static void map_show_text(const char *path, const struct bpf_map_info *info,
 		printf("\tentries: unknown (%s)\n", strerror(-count_err));
 	else
 		printf("\tentries %llu\n", entries);
+	for (i = 0; i < sizeof(map_links) / sizeof(map_links[0]); i++)
+		if (!pin_exists(path, map_links[i].link))
+			printf("\t%s is missing: %s (`tldtool map create` attaches it)\n",
+			       map_links[i].link, map_links[i].without);
 	if (gs->active)
 		printf("\tguard active, sweep %s\n", gs->state.sweep ? "on" : "off");
 	else
