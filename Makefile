@@ -306,6 +306,9 @@ $(O)/bench/bpfread: bench/bpfread.c $(BENCH_HEADERS) $(O)/bench/read.skel.h \
 	$(CC) $(BASE_CFLAGS) -I$(O)/bench $< -o $@ -L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..' \
 		$(LIBBPF) -lpthread
 
+$(O)/bench/switch: bench/switch.c $(BENCH_HEADERS) $(O)/bench/switch_floor.skel.h
+	$(CC) $(BASE_CFLAGS) -I$(O)/bench $< -o $@ $(LIBBPF)
+
 $(O)/bench/agent: bench/agent.c $(BENCH_HEADERS) $(O)/bench/agent_read.skel.h $(LIBTLD_SO)
 	$(CC) $(BASE_CFLAGS) -I$(O)/bench $< -o $@ -L$(O) -ltld -Wl,-rpath,'$$ORIGIN/..' \
 		$(LIBBPF) -lpthread

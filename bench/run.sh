@@ -144,14 +144,16 @@ END {
 		goal("fork + exit with the store <= 1.1x", v("agent.fork_with") / v("agent.fork_without"), 1.1, "le")
 	}
 	print ""
-	print "7. What a tld map costs every task, using tld or not (its guard and exec programs)"
+	print "7. What a tld map costs every task, using tld or not (its guard, exec and exit programs)"
 	if ("switch" in skip) {
 		printf "  not run: %s\n", skip["switch"]
 	} else {
 		row("pipe round trip, 2 threads on 1 CPU, no map", "switch.pingpong_without", "switch.pingpong_without")
+		row("... with programs that do nothing there (the floor)", "switch.pingpong_floor", "switch.pingpong_without")
 		row("... with the guard of a map attached", "switch.pingpong_with", "switch.pingpong_without")
+		row("    the guard over the floor", "switch.pingpong_with", "switch.pingpong_floor")
 		row("posix_spawn + wait of /bin/true, no map", "switch.spawn_without", "switch.spawn_without")
-		row("... with the exec program of a map attached", "switch.spawn_with", "switch.spawn_without")
+		row("... with the exec and exit programs of a map attached", "switch.spawn_with", "switch.spawn_without")
 		goal("context switch with the guard <= 1.05x", v("switch.pingpong_with") / v("switch.pingpong_without"), 1.05, "le")
 		goal("exec with the map <= 1.05x", v("switch.spawn_with") / v("switch.spawn_without"), 1.05, "le")
 	}
