@@ -295,14 +295,20 @@ out:
 	return fd;
 }
 
-int th_map_entries(struct th_map *m)
+long long th_map_show(const struct th_map *m, const char *key)
 {
-	char args[256], out[1024], *p;
+	char args[300], out[4096], pat[64], *p;
 
 	snprintf(args, sizeof(args), "--path %s -j map show", m->path);
-	if (th_tldtool(args, out, sizeof(out)) || !(p = strstr(out, "\"entries\":")))
-		th_fatal("tldtool %s: %s", args, out);
-	return atoi(p + strlen("\"entries\":"));
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	if (th_tldtool(args, out, sizeof(out)) || !(p = strstr(out, pat)))
+		th_fatal("tldtool %s: no %s in %s", args, key, out);
+	return atoll(p + strlen(pat));
+}
+
+int th_map_entries(struct th_map *m)
+{
+	return th_map_show(m, "entries");
 }
 
 void th_map_entries_wait(struct th_map *m, int want)

@@ -68,6 +68,8 @@ void th_map_create(struct th_map *m, const char *tldtool_args);
 /* Name the map th_map_create() makes, and point TLD_MAP_PATH at it, only. */
 void th_map_name(struct th_map *m);
 void th_map_remove(struct th_map *m);
+/* The number `tldtool map show -j` gives for @m under the JSON key @key. */
+long long th_map_show(const struct th_map *m, const char *key);
 /* How many threads have an entry in @m, counted by tldtool. */
 int th_map_entries(struct th_map *m);
 /*

@@ -74,16 +74,6 @@ static void wait_zombie(pid_t pid)
 	th_fatal("process %d's main thread is not a zombie after 5 s: '%s'", pid, buf);
 }
 
-static long long erased_pending(const struct th_map *m)
-{
-	char args[256], out[2048], *p;
-
-	snprintf(args, sizeof(args), "--path %s -j map show", m->path);
-	if (th_tldtool(args, out, sizeof(out)) || !(p = strstr(out, "\"erased_pending\":")))
-		th_fatal("tldtool %s: %s", args, out);
-	return atoll(p + strlen("\"erased_pending\":"));
-}
-
 int main(void)
 {
 	struct th_map map;
@@ -109,8 +99,8 @@ int main(void)
 	wait_zombie(pid);
 	th_map_entries_wait(&map, base);
 	TH_CHECK(waitpid(pid, &st, WNOHANG) == 0, "the process exited before its other thread was let go");
-	TH_CHECK(erased_pending(&map) == 0, "%lld vouched entries reported erased",
-		 erased_pending(&map));
+	TH_CHECK(th_map_show(&map, "erased_pending") == 0, "%lld vouched entries reported erased",
+		 th_map_show(&map, "erased_pending"));
 	if (write(go[1], "x", 1) != 1)
 		th_fatal("write: %m");
 	TH_CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st),

@@ -325,19 +325,6 @@ static void plant(uid_t attacker, struct victim *v, const char *who)
 	TH_CHECK(reads(&g, 4242), "%s: the victim's re-registration is not read (%d)", who, g.init_err);
 }
 
-/* tldtool map show's count of erased entries the guard has not seen yet. */
-static int erased_pending(void)
-{
-	char args[300], out[4096];
-	const char *p;
-
-	snprintf(args, sizeof(args), "--path %s -j map show", map.path);
-	if (th_tldtool(args, out, sizeof(out)))
-		th_fatal("tldtool %s: %s", args, out);
-	p = strstr(out, "\"erased_pending\":");
-	return p ? atoi(p + strlen("\"erased_pending\":")) : -1;
-}
-
 static void erase(uid_t attacker, struct victim *v, const char *who)
 {
 	__u64 erased = guard_state().erased;
@@ -345,8 +332,9 @@ static void erase(uid_t attacker, struct victim *v, const char *who)
 
 	TH_CHECK(attack(attacker, "delete", v->tid) == 0, "%s: the kernel refused the delete", who);
 	/* The victim sleeps: the guard has not seen it, tldtool map show has. */
-	TH_CHECK(erased_pending() == 1, "%s: a sleeping victim's erased entry: map show says %d, want 1",
-		 who, erased_pending());
+	TH_CHECK(th_map_show(&map, "erased_pending") == 1,
+		 "%s: a sleeping victim's erased entry: map show says %lld, want 1", who,
+		 th_map_show(&map, "erased_pending"));
 	victim_poke(v, 'w');
 	read_victim(v->tid, &g, &u);
 	TH_CHECK(g.init_err == -61, "%s: after the delete: %d", who, g.init_err);
