@@ -60,9 +60,9 @@ static int tld_nchunks;
 /* Slot s is area s % tld_per_page of page 1 + s / tld_per_page. */
 static unsigned long tld_used[TLD_MAX_SLOTS / TLD_LONG_BITS];
 static int tld_nused;
-/* Slots whose page was populated since it was last punched (default layout). */
+/* Free slots whose page was populated since it was last punched (default layout). */
 static unsigned long tld_warm[TLD_MAX_SLOTS / TLD_LONG_BITS];
-static int tld_nwarm;			/* ... of them free */
+static int tld_nwarm;			/* ... how many */
 static bool tld_warm_failed;		/* MADV_POPULATE_WRITE, before Linux 5.14 */
 /* The layout, fixed when the store is made. */
 static int tld_area = TLD_DATA_MAX;	/* data bytes per thread */
@@ -294,7 +294,7 @@ static int tld_slot_free(bool warm)
 	unsigned long free;
 
 	for (w = 0; w * TLD_LONG_BITS < n; w++) {
-		free = ~tld_used[w] & (warm ? tld_warm[w] : ~0ul);
+		free = warm ? tld_warm[w] : ~tld_used[w];
 		if (!free)
 			continue;
 		slot = w * TLD_LONG_BITS + __builtin_ctzl(free);
@@ -312,6 +312,15 @@ static void tld_slot_mark(int slot, bool used)
 {
 	tld_nused += used ? 1 : -1;
 	tld_bit_set(tld_used, slot, used);
+}
+
+/* @slot is no longer a populated free one: taken, or its page let go. */
+static void tld_warm_clear(int slot)
+{
+	if (!tld_bit(tld_warm, slot))
+		return;
+	tld_bit_set(tld_warm, slot, false);
+	tld_nwarm--;
 }
 
 /* The slot of the area at @start in the page at file offset @off, or -1. */
@@ -363,8 +372,7 @@ static int tld_slot_take(int *slot)
 	/* A process with one thread at a time registered keeps no spares. */
 	if (tld_per_page == 1 && tld_nused && !tld_warm_failed && !tld_bit(tld_warm, *slot))
 		tld_warm_ahead(*slot);
-	if (tld_bit(tld_warm, *slot))
-		tld_nwarm--;
+	tld_warm_clear(*slot);
 	tld_slot_mark(*slot, true);
 	return 0;
 }
@@ -427,12 +435,6 @@ void tld__store_page_empty(void *page)
 		memset(page, 0, TLD_PAGE_SIZE);
 }
 
-static void tld_slot_release(int slot)
-{
-	tld_slot_mark(slot, false);
-	tld_bit_set(tld_warm, slot, false);
-}
-
 /* Give back the area at @start of @page, whose entry is gone. Lock held. */
 void tld__store_area_put(struct tld_data_u *page, __u16 start)
 {
@@ -440,7 +442,7 @@ void tld__store_area_put(struct tld_data_u *page, __u16 start)
 
 	if (slot < 0)
 		return;
-	tld_slot_release(slot);
+	tld_slot_mark(slot, false);
 	first = slot - slot % tld_per_page;
 	/* The last page may hold fewer slots than a page has areas. */
 	for (i = first; i < first + tld_per_page && i < TLD_MAX_SLOTS; i++)
@@ -463,7 +465,7 @@ int tld__store_page_leave(struct tld_data_u *page)
 		return -EINVAL;
 	err = tld_page_punch(page);
 	if (!err)
-		tld_slot_release(slot);
+		tld_slot_mark(slot, false);
 	return err;
 }
 
@@ -472,10 +474,9 @@ void tld__store_spares_release(void)
 {
 	int slot;
 
-	while (tld_nwarm && (slot = tld_slot_free(true)) >= 0) {
+	while ((slot = tld_slot_free(true)) >= 0) {
 		tld__store_page_empty(tld_page(1 + slot));
-		tld_bit_set(tld_warm, slot, false);
-		tld_nwarm--;
+		tld_warm_clear(slot);
 	}
 }
 

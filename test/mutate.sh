@@ -131,7 +131,7 @@ mutate exec bpf/tld_map.bpf.c \
 {'
 mutate thread_exit src/store.c \
 	'	if (!err)
-		tld_slot_release(slot);' \
+		tld_slot_mark(slot, false);' \
 	'	(void)slot;'
 mutate late_store src/store.c \
 	'	err = tld_page_punch(page);' \
