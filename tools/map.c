@@ -119,16 +119,19 @@ static const char *group_name(gid_t gid)
 
 /* The programs that end entries, and what is wrong without them. */
 static const struct {
-	const char *link, *without;
+	const char *link, *json, *without;
 } map_links[] = {
-	{ "tld_exec", "entries outlive an exec, vouched for by the old image" },
-	{ "tld_exit", "an exited thread's entry stays until its task is freed" },
+	{ "tld_exec", "exec_link", "entries outlive an exec, vouched for by the old image" },
+	{ "tld_exit", "exit_link", "an exited thread's entry stays until its task is freed" },
 };
+#define MAP_LINKS	(sizeof(map_links) / sizeof(map_links[0]))
 
 static void map_show_json(struct tldtool *t, const char *path, const struct bpf_map_info *info,
 			  const struct stat *st, int count_err, unsigned long long entries,
 			  const struct guard_status *gs)
 {
+	size_t i;
+
 	json_object_start(&t->j, NULL);
 	json_str(&t->j, "path", path);
 	json_uint(&t->j, "id", info->id);
@@ -139,8 +142,8 @@ static void map_show_json(struct tldtool *t, const char *path, const struct bpf_
 	json_uint(&t->j, "gid", st->st_gid);
 	if (!count_err)
 		json_uint(&t->j, "entries", entries);
-	json_bool(&t->j, "exec_link", pin_exists(path, map_links[0].link));
-	json_bool(&t->j, "exit_link", pin_exists(path, map_links[1].link));
+	for (i = 0; i < MAP_LINKS; i++)
+		json_bool(&t->j, map_links[i].json, pin_exists(path, map_links[i].link));
 	json_object_start(&t->j, "guard");
 	json_bool(&t->j, "active", gs->active);
 	json_bool(&t->j, "sweep", gs->state.sweep);
@@ -172,7 +175,7 @@ static void map_show_text(const char *path, const struct bpf_map_info *info,
 		printf("\tentries: unknown (%s)\n", strerror(-count_err));
 	else
 		printf("\tentries %llu\n", entries);
-	for (i = 0; i < sizeof(map_links) / sizeof(map_links[0]); i++)
+	for (i = 0; i < MAP_LINKS; i++)
 		if (!pin_exists(path, map_links[i].link))
 			printf("\t%s is missing: %s (`tldtool map create` attaches it)\n",
 			       map_links[i].link, map_links[i].without);
