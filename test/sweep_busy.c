@@ -15,11 +15,13 @@
  * - every queued refusal was completed by a retry (retried equals busy,
  *   none left to the task's next wakeup), once the test's own sleeps have
  *   given the guard runs to retry in;
- * - the victim never found, once awake, a plant made before it woke. On
- *   this kernel (PREEMPT_NONE) the switch-in sweep would remove it too: a
- *   map syscall is not preempted inside the busy count. Where it is
- *   (preempt=full), only the retry does, from another CPU or after the
- *   holder leaves, and the victim may run with the plant until then.
+ * - the victim found, once awake, a plant made before it woke at most as
+ *   often as a sweep was refused: a sighting needs both its sweeps, at the
+ *   wakeup and at the switch-in, refused, and then the retry completes it.
+ *   On this kernel (PREEMPT_NONE) that is rare (seen once, in an ASan run
+ *   of make test; never in 15 runs after, 1,600 cycles): a map syscall is
+ *   seldom switched out inside the busy count. Where it is preempted
+ *   (preempt=full) it is common.
  *
  * Checked to fail: with queue_retry() not queueing (the sweep's -EBUSY
  * ignored, as before), retried stays 0.
@@ -213,8 +215,9 @@ int main(void)
 		 "refused sweeps %llu, completed by a retry %llu, left to the next wakeup %llu",
 		 after.busy - before.busy, after.retried - before.retried,
 		 after.unqueued - before.unqueued);
-	TH_CHECK(!seen, "the victim woke to a plant made before it slept, %u times in %u", seen,
-		 valid);
+	TH_CHECK(seen <= after.busy - before.busy,
+		 "the victim woke to a plant made before it slept %u times in %u, more than the %llu refused sweeps",
+		 seen, valid, after.busy - before.busy);
 	close(map_fd);
 	th_map_remove(&map);
 	th_done();
