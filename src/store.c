@@ -25,8 +25,12 @@
  * dozen system calls; so in the default layout, once a thread holds an
  * area, pages are populated ahead, TLD_WARM_PAGES with one
  * madvise(MADV_POPULATE_WRITE), and a thread takes a populated page first.
- * At most TLD_WARM_PAGES - 1 of them wait unused, and tld_fini() lets them
- * go.
+ * On a VM whose hypervisor maps guest pages lazily, the first access to a
+ * page after it is populated still traps to the hypervisor, as long again;
+ * a thread that punches its page at exit, off any latency path, therefore
+ * populates and touches the next TLD_WARM_PAGES free pages when none is
+ * populated, for the threads that come after it. At most TLD_WARM_PAGES
+ * of them wait unused, and tld_fini() lets them go.
  *
  * The store is made once, by the first caller, which may be a lock-free
  * key creator; the others wait for it (state). Slots, chunks and the fork
@@ -335,11 +339,11 @@ static int tld_slot_of(long long off, int start)
 
 /*
  * Populate the page of free slot @slot and of the free slots after it in
- * its chunk, TLD_WARM_PAGES in all at most (default layout). Once that
- * fails (before Linux 5.14, or a seccomp filter), pages fault in when
- * first touched.
+ * its chunk, TLD_WARM_PAGES in all at most (default layout), and @touch
+ * them. Once that fails (before Linux 5.14, or a seccomp filter), pages
+ * fault in when first touched.
  */
-static void tld_warm_ahead(int slot)
+static void tld_warm_ahead(int slot, bool touch)
 {
 	int n = 0, end = tld_slots_mapped();
 
@@ -351,8 +355,18 @@ static void tld_warm_ahead(int slot)
 		return;
 	}
 	tld_nwarm += n;
-	while (n--)
+	while (n--) {
 		tld_bit_set(tld_warm, slot + n, true);
+		if (touch)
+			*(volatile __u64 *)tld_page(1 + slot + n) = 0;
+	}
+}
+
+/* Whether a process that just freed or took a slot should populate spares. */
+static bool tld_warm_wanted(void)
+{
+	/* A process with one thread at a time registered keeps no spares. */
+	return tld_per_page == 1 && tld_nused && !tld_warm_failed;
 }
 
 /* A free slot, a populated one if there is one; it may add a chunk. */
@@ -369,9 +383,8 @@ static int tld_slot_take(int *slot)
 			return err;
 		*slot = tld_slot_free(false);
 	}
-	/* A process with one thread at a time registered keeps no spares. */
-	if (tld_per_page == 1 && tld_nused && !tld_warm_failed && !tld_bit(tld_warm, *slot))
-		tld_warm_ahead(*slot);
+	if (tld_warm_wanted() && !tld_bit(tld_warm, *slot))
+		tld_warm_ahead(*slot, false);
 	tld_warm_clear(*slot);
 	tld_slot_mark(*slot, true);
 	return 0;
@@ -464,9 +477,16 @@ int tld__store_page_leave(struct tld_data_u *page)
 	if (slot < 0 || tld_per_page != 1)
 		return -EINVAL;
 	err = tld_page_punch(page);
-	if (!err)
-		tld_slot_mark(slot, false);
-	return err;
+	if (err)
+		return err;
+	tld_slot_mark(slot, false);
+	/*
+	 * From the first free slot, where takes look first: from @slot each
+	 * batch would start after the last one, up to the store's end.
+	 */
+	if (!tld_nwarm && tld_warm_wanted())
+		tld_warm_ahead(tld_slot_free(false), true);
+	return 0;
 }
 
 /* tld_fini(): let go of the pages populated ahead and never taken. Lock held. */
