@@ -76,6 +76,8 @@ static void commit(struct task_struct *target, struct tld_verdict *g, __u64 cook
 	g->pending = 0;
 	g->withdrawn = 0;
 	__sync_fetch_and_add(&s->vouched, 1);
+	/* Last: the thread takes the flip to mean its verdict is written. */
+	data->unused = cookie ^ TLD_COOKIE_VOUCHED;
 }
 
 static void vouch(struct task_struct *cur, struct task_struct *target, __u32 op, __u64 cookie,

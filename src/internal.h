@@ -49,6 +49,7 @@ struct tld_proc {
 	int broker_fd;			/* strict mode: the connection to tldd */
 	bool strict;			/* registering through tldd */
 	bool uptr_checked;
+	bool announce;			/* the guard does not flip the cookie */
 	bool hooks_ready;
 	bool dead;
 	__u64 cookie;			/* this process image's, 0 until needed */

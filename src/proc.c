@@ -199,6 +199,7 @@ static int tld_proc_connect(void)
 	tld__proc.map_fd = fd;
 	tld__broker_close();
 	tld__proc.strict = !direct;
+	tld__proc.announce = false;
 	return direct ? 0 : tld__broker_open();
 }
 

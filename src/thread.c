@@ -100,18 +100,63 @@ static int tld_entry_set(struct tld_thread *t, int pidfd, const struct tld_map_v
 	return err;
 }
 
+static int tld_entry_has_fd(struct tld_thread *t, int pidfd)
+{
+	if (tld__proc.strict)
+		return tld__broker_has_entry(pidfd, t->tid);
+	return tld__map_has_entry(tld__proc.map_fd, pidfd, t->tid);
+}
+
 static int tld_entry_has(struct tld_thread *t)
 {
 	int pidfd = tld_thread_pidfd(t), has;
 
 	if (pidfd < 0)
 		return pidfd;
-	if (tld__proc.strict)
-		has = tld__broker_has_entry(pidfd, t->tid);
-	else
-		has = tld__map_has_entry(tld__proc.map_fd, pidfd, t->tid);
+	has = tld_entry_has_fd(t, pidfd);
 	tld_sys_close(pidfd);
 	return has;
+}
+
+/*
+ * Attach @value, whose page carries @cookie, as @t's entry, and vouch for
+ * it. The announcement before the update only keeps the guard's sweep off
+ * the entry until the commit, which matters only if the thread is switched
+ * out in between; so it is left out, and the guard's flip of the cookie
+ * (TLD_COOKIE_VOUCHED) says whether the commit found the entry. Without
+ * the flip the entry is looked up: gone, it was swept, and is attached
+ * again, announced; there, the guard does not flip (there is none, or it
+ * is older), and the process announces from then on, as such a guard needs.
+ * Always announced: in strict mode, where the thread sleeps until tldd has
+ * updated and the sweep at its wakeup would remove the entry every time;
+ * and the process's first update, which is read back (tld__map_attach()'s
+ * __uptr check) and a sweep must not beat.
+ */
+static int tld_entry_vouched_set(struct tld_thread *t, int pidfd,
+				 const struct tld_map_value *value, __u64 cookie)
+{
+	bool announce = tld__proc.announce || tld__proc.strict || !tld__proc.uptr_checked;
+	int err, has;
+
+	for (;;) {
+		t->page->unused = cookie;
+		if (announce)
+			tld__vouch(TLD_VOUCH_ANNOUNCE, cookie, t->tid);
+		err = tld_entry_set(t, pidfd, value);
+		if (err)
+			return err;
+		tld__vouch(TLD_VOUCH_COMMIT, cookie, t->tid);
+		if (announce || *(volatile __u64 *)&t->page->unused == (cookie ^ TLD_COOKIE_VOUCHED))
+			return 0;
+		has = tld_entry_has_fd(t, pidfd);
+		if (has < 0)
+			return has;
+		if (has) {
+			tld__proc.announce = true;
+			return 0;
+		}
+		announce = true;
+	}
 }
 
 /* 0 once @t's entry is gone, with its task or by a delete; else -errno: it may remain. */
@@ -146,16 +191,13 @@ int tld__thread_attach(struct tld_thread *t)
 	if (pidfd < 0)
 		goto fail;
 	cookie = tld__proc_cookie();
-	t->page->unused = cookie;
 	value.data = t->page;
 	value.meta = meta;
 	value.start = t->start;
-	tld__vouch(TLD_VOUCH_ANNOUNCE, cookie, t->tid);
-	err = tld_entry_set(t, pidfd, &value);
+	err = tld_entry_vouched_set(t, pidfd, &value, cookie);
 	tld_sys_close(pidfd);
 	if (err)
 		goto fail;
-	tld__vouch(TLD_VOUCH_COMMIT, cookie, t->tid);
 	t->err = 0;
 	tld_thread_base_set(t, true);
 	return 0;

@@ -146,6 +146,26 @@ mutate strict src/thread.c \
 mutate warm src/store.c \
 	'TLD_PAGE_SIZE, MADV_POPULATE_WRITE' \
 	'TLD_PAGE_SIZE, MADV_NORMAL'
+mutate warm src/store.c \
+	'tld_warm_ahead(tld_slot_free(false), true);' \
+	';'
+mutate vouch src/thread.c \
+	'		announce = true;
+	}' \
+	'		return 0;
+	}'
+mutate vouch src/thread.c \
+	'			tld__proc.announce = true;' \
+	'			;'
+mutate vouch src/thread.c \
+	'bool announce = tld__proc.announce ||' \
+	'bool announce = true ||'
+mutate strict src/thread.c \
+	'tld__proc.announce || tld__proc.strict || !tld__proc.uptr_checked' \
+	'tld__proc.announce || (!tld__proc.strict && !tld__proc.uptr_checked)'
+mutate vouch bpf/tld_guard.bpf.c \
+	'	data->unused = cookie ^ TLD_COOKIE_VOUCHED;' \
+	''
 mutate fini src/proc.c \
 	'tld__store_page_empty(t->page);' \
 	'munmap(t->page, TLD_PAGE_SIZE);'

@@ -37,6 +37,9 @@
  * - A process in a user and mount namespace with no bpffs at all reaches
  *   tldd through the socket and registers.
  *
+ * The guard swept none of the entries tldd registered: in strict mode libtld
+ * announces before each update (checked to fail by not announcing).
+ *
  * Checked to fail: tldd without its thread-group check lets uid 65534's
  * attach through (the unchecked reader reads 666); libtld without strict
  * mode fails every registration with -EACCES (make mutate).
@@ -65,6 +68,7 @@
 #include "../src/broker.h"
 #include "compat.skel.h"
 #include "harness.h"
+#include "../bpf/tld_guard.h"
 #include "reader.skel.h"
 #include "reader_unvouched.skel.h"
 
@@ -922,6 +926,19 @@ static void *load(struct bpf_object_skeleton *s)
 	return s;
 }
 
+/*
+ * A thread sleeps until tldd has updated its entry, and the guard sweeps at
+ * its wakeup: libtld announces first, so nothing registered was swept.
+ */
+static void expect_unswept(void)
+{
+	struct tld_guard_state st;
+
+	th_guard_state(&map, &st);
+	TH_CHECK(!st.swept, "the guard swept %llu entries tldd registered: they were not announced",
+		 (unsigned long long)st.swept);
+}
+
 int main(int argc, char **argv)
 {
 	struct th_proc v;
@@ -959,6 +976,7 @@ int main(int argc, char **argv)
 
 	victim = victim_start(&v, 60001, (const char *const[]){ "strict", "victim", NULL });
 	expect_reads(&v, victim, 4242, "registered through tldd");
+	expect_unswept();
 	phase("attacks");
 	attacks(&v, victim);
 	phase("stale_pidfd");

@@ -125,6 +125,13 @@ enum tld_vouch_op {
 };
 
 /*
+ * Once COMMIT has recorded the entry, the guard flips this bit of the data
+ * page's cookie (in its random half), so the thread learns with no other
+ * system call that its entry was still there to vouch for.
+ */
+#define TLD_COOKIE_VOUCHED	(1ull << 32)
+
+/*
  * tld_guard_map's value: the vouched entry, as the kernel holds it (the
  * pinned pages' kernel addresses), and the announced cookie. Written by the
  * guard only.
