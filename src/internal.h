@@ -114,6 +114,7 @@ void tld__store_area_put(struct tld_data_u *page, __u16 start);
 int tld__store_page_leave(struct tld_data_u *page);
 void tld__store_page_empty(void *page);
 void tld__store_spares_release(void);
+void tld__store_warm_refill(void);
 long long tld__store_off(const void *page);
 int tld__store_fd(void);
 void tld__store_fork_prepare(const struct tld_data_u *keep, __u16 start);

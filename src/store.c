@@ -27,10 +27,10 @@
  * madvise(MADV_POPULATE_WRITE), and a thread takes a populated page first.
  * On a VM whose hypervisor maps guest pages lazily, the first access to a
  * page after it is populated still traps to the hypervisor, as long again;
- * a thread that punches its page at exit, off any latency path, therefore
- * populates and touches the next TLD_WARM_PAGES free pages when none is
- * populated, for the threads that come after it. At most TLD_WARM_PAGES
- * of them wait unused, and tld_fini() lets them go.
+ * a thread that gave its page back at exit therefore populates and touches
+ * the next TLD_WARM_PAGES free pages when none is populated, for the
+ * threads that come after it, without the lock held. At most
+ * TLD_WARM_PAGES of them wait unused, and tld_fini() lets them go.
  *
  * The store is made once, by the first caller, which may be a lock-free
  * key creator; the others wait for it (state). Slots, chunks and the fork
@@ -67,6 +67,7 @@ static int tld_nused;
 /* Free slots whose page was populated since it was last punched (default layout). */
 static unsigned long tld_warm[TLD_MAX_SLOTS / TLD_LONG_BITS];
 static int tld_nwarm;			/* ... how many */
+static int tld_nfilling;		/* slots an exiting thread is populating */
 static bool tld_warm_failed;		/* MADV_POPULATE_WRITE, before Linux 5.14 */
 /* The layout, fixed when the store is made. */
 static int tld_area = TLD_DATA_MAX;	/* data bytes per thread */
@@ -338,35 +339,61 @@ static int tld_slot_of(long long off, int start)
 }
 
 /*
- * Populate the page of free slot @slot and of the free slots after it in
- * its chunk, TLD_WARM_PAGES in all at most (default layout), and @touch
- * them. Once that fails (before Linux 5.14, or a seccomp filter), pages
- * fault in when first touched.
+ * How many slots from free slot @slot on are free and not populated, in
+ * its chunk, TLD_WARM_PAGES at most (default layout).
  */
-static void tld_warm_ahead(int slot, bool touch)
+static int tld_warm_run(int slot)
 {
 	int n = 0, end = tld_slots_mapped();
 
 	while (n < TLD_WARM_PAGES && slot + n < end && !tld_slot_used(slot + n) &&
 	       !tld_bit(tld_warm, slot + n) && (n == 0 || (1 + slot + n) % TLD_CHUNK_PAGES))
 		n++;
-	if (madvise(tld_page(1 + slot), (size_t)n * TLD_PAGE_SIZE, MADV_POPULATE_WRITE)) {
-		tld_warm_failed = errno == EINVAL || errno == EPERM || errno == ENOSYS;
+	return n;
+}
+
+/* Populate the pages of the @n slots from @slot on, and @touch them: 0 or -errno. */
+static int tld_warm_populate(int slot, int n, bool touch)
+{
+	int i;
+
+	if (madvise(tld_page(1 + slot), (size_t)n * TLD_PAGE_SIZE, MADV_POPULATE_WRITE))
+		return -errno;
+	for (i = 0; touch && i < n; i++)
+		*(volatile __u64 *)tld_page(1 + slot + i) = 0;
+	return 0;
+}
+
+/*
+ * The @n free slots from @slot on were populated, unless @err: once that
+ * fails for good (before Linux 5.14, or a seccomp filter), pages fault in
+ * when first touched.
+ */
+static void tld_warm_mark(int slot, int n, int err)
+{
+	if (err) {
+		tld_warm_failed = err == -EINVAL || err == -EPERM || err == -ENOSYS;
 		return;
 	}
 	tld_nwarm += n;
-	while (n--) {
+	while (n--)
 		tld_bit_set(tld_warm, slot + n, true);
-		if (touch)
-			*(volatile __u64 *)tld_page(1 + slot + n) = 0;
-	}
 }
 
 /* Whether a process that just freed or took a slot should populate spares. */
 static bool tld_warm_wanted(void)
 {
 	/* A process with one thread at a time registered keeps no spares. */
-	return tld_per_page == 1 && tld_nused && !tld_warm_failed;
+	return tld_per_page == 1 && tld_nused && !tld_warm_failed &&
+	       !__atomic_load_n(&tld__proc.dead, __ATOMIC_RELAXED);
+}
+
+/* Populate the page of free slot @slot and of the free slots after it. */
+static void tld_warm_ahead(int slot)
+{
+	int n = tld_warm_run(slot);
+
+	tld_warm_mark(slot, n, tld_warm_populate(slot, n, false));
 }
 
 /* A free slot, a populated one if there is one; it may add a chunk. */
@@ -384,7 +411,7 @@ static int tld_slot_take(int *slot)
 		*slot = tld_slot_free(false);
 	}
 	if (tld_warm_wanted() && !tld_bit(tld_warm, *slot))
-		tld_warm_ahead(*slot, false);
+		tld_warm_ahead(*slot);
 	tld_warm_clear(*slot);
 	tld_slot_mark(*slot, true);
 	return 0;
@@ -480,13 +507,44 @@ int tld__store_page_leave(struct tld_data_u *page)
 	if (err)
 		return err;
 	tld_slot_mark(slot, false);
-	/*
-	 * From the first free slot, where takes look first: from @slot each
-	 * batch would start after the last one, up to the store's end.
-	 */
-	if (!tld_nwarm && tld_warm_wanted())
-		tld_warm_ahead(tld_slot_free(false), true);
 	return 0;
+}
+
+/*
+ * After a thread gave its page back at exit, with no page populated:
+ * populate and touch the next ones for later threads. The slots are taken
+ * under the lock, filled without it, so that no other thread waits behind
+ * the pages' first touches, and given back populated, or emptied if
+ * tld_fini() came meanwhile; one thread fills at a time. They run from the first free slot, where
+ * takes look first: from the exiting thread's, each batch would start
+ * after the last one, up to the store's end.
+ */
+void tld__store_warm_refill(void)
+{
+	int slot = -1, n = 0, err, i;
+
+	tld__lock();
+	if (!tld_nwarm && !tld_nfilling && tld_warm_wanted()) {
+		slot = tld_slot_free(false);
+		n = slot < 0 ? 0 : tld_warm_run(slot);
+		for (i = 0; i < n; i++)
+			tld_slot_mark(slot + i, true);
+		tld_nfilling = n;
+	}
+	tld__unlock();
+	if (!n)
+		return;
+	err = tld_warm_populate(slot, n, true);
+	tld__lock();
+	tld_nfilling = 0;
+	for (i = 0; i < n; i++) {
+		tld_slot_mark(slot + i, false);
+		if (__atomic_load_n(&tld__proc.dead, __ATOMIC_RELAXED))
+			tld__store_page_empty(tld_page(1 + slot + i));
+	}
+	if (!__atomic_load_n(&tld__proc.dead, __ATOMIC_RELAXED))
+		tld_warm_mark(slot, n, err);
+	tld__unlock();
 }
 
 /* tld_fini(): let go of the pages populated ahead and never taken. Lock held. */

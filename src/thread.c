@@ -100,43 +100,51 @@ static int tld_entry_set(struct tld_thread *t, int pidfd, const struct tld_map_v
 	return err;
 }
 
-static int tld_entry_has_fd(struct tld_thread *t, int pidfd)
-{
-	if (tld__proc.strict)
-		return tld__broker_has_entry(pidfd, t->tid);
-	return tld__map_has_entry(tld__proc.map_fd, pidfd, t->tid);
-}
-
 static int tld_entry_has(struct tld_thread *t)
 {
 	int pidfd = tld_thread_pidfd(t), has;
 
 	if (pidfd < 0)
 		return pidfd;
-	has = tld_entry_has_fd(t, pidfd);
+	if (tld__proc.strict)
+		has = tld__broker_has_entry(pidfd, t->tid);
+	else
+		has = tld__map_has_entry(tld__proc.map_fd, pidfd, t->tid);
 	tld_sys_close(pidfd);
 	return has;
 }
 
 /*
+ * Whether to announce @t's entry before its update. The announcement keeps
+ * the guard's sweep off the entry until the commit, which only a sweep of
+ * the task in between needs: it runs at the task's wakeup and switch-in,
+ * and from the guard's retry queue. So the calling thread, which neither
+ * sleeps nor is switched in while it registers, leaves it out, and learns
+ * from the guard's flip of its cookie (TLD_COOKIE_VOUCHED) whether the
+ * commit found its entry. Announced: another thread's entry (tld_refresh(),
+ * whose thread runs meanwhile); strict mode, where the thread sleeps until
+ * tldd has updated; the process's first update, which is read back
+ * (tld__map_attach()'s __uptr check); and every update once a guard has
+ * not flipped an announced commit (there is none, or it is older).
+ */
+static bool tld_entry_announced(const struct tld_thread *t)
+{
+	return t != &tld_self || tld__proc.strict || !tld__proc.uptr_checked ||
+	       tld__proc.announce;
+}
+
+/*
  * Attach @value, whose page carries @cookie, as @t's entry, and vouch for
- * it. The announcement before the update only keeps the guard's sweep off
- * the entry until the commit, which matters only if the thread is switched
- * out in between; so it is left out, and the guard's flip of the cookie
- * (TLD_COOKIE_VOUCHED) says whether the commit found the entry. Without
- * the flip the entry is looked up: gone, it was swept, and is attached
- * again, announced; there, the guard does not flip (there is none, or it
- * is older), and the process announces from then on, as such a guard needs.
- * Always announced: in strict mode, where the thread sleeps until tldd has
- * updated and the sweep at its wakeup would remove the entry every time;
- * and the process's first update, which is read back (tld__map_attach()'s
- * __uptr check) and a sweep must not beat.
+ * it. An unannounced commit that did not flip the cookie (a sweep of the
+ * retry queue, or a plant, came in between; or the guard does not flip)
+ * is made again, announced; whether that one flips says whether the guard
+ * does.
  */
 static int tld_entry_vouched_set(struct tld_thread *t, int pidfd,
 				 const struct tld_map_value *value, __u64 cookie)
 {
-	bool announce = tld__proc.announce || tld__proc.strict || !tld__proc.uptr_checked;
-	int err, has;
+	bool announce = tld_entry_announced(t), flipped;
+	int err;
 
 	for (;;) {
 		t->page->unused = cookie;
@@ -146,15 +154,13 @@ static int tld_entry_vouched_set(struct tld_thread *t, int pidfd,
 		if (err)
 			return err;
 		tld__vouch(TLD_VOUCH_COMMIT, cookie, t->tid);
-		if (announce || *(volatile __u64 *)&t->page->unused == (cookie ^ TLD_COOKIE_VOUCHED))
-			return 0;
-		has = tld_entry_has_fd(t, pidfd);
-		if (has < 0)
-			return has;
-		if (has) {
-			tld__proc.announce = true;
+		flipped = *(volatile __u64 *)&t->page->unused == (cookie ^ TLD_COOKIE_VOUCHED);
+		if (announce) {
+			tld__proc.announce = !flipped;
 			return 0;
 		}
+		if (flipped)
+			return 0;
 		announce = true;
 	}
 }
@@ -388,14 +394,19 @@ static void tld_thread_give_back(struct tld_thread *t, bool exiting)
 
 static void tld_thread_release(struct tld_thread *t, bool exiting)
 {
+	bool gave = false;
+
 	tld__lock();
 	if (t->pprev) {
 		tld_thread_give_back(t, exiting);
 		tld_thread_unlink(t);
 		pthread_setspecific(tld__proc.exit_key, NULL);
 		t->page = NULL;
+		gave = true;
 	}
 	tld__unlock();
+	if (gave && exiting)
+		tld__store_warm_refill();
 	t->err = 0;
 }
 

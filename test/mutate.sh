@@ -147,25 +147,28 @@ mutate warm src/store.c \
 	'TLD_PAGE_SIZE, MADV_POPULATE_WRITE' \
 	'TLD_PAGE_SIZE, MADV_NORMAL'
 mutate warm src/store.c \
-	'tld_warm_ahead(tld_slot_free(false), true);' \
-	';'
+	'err = tld_warm_populate(slot, n, true);' \
+	'err = 0;'
 mutate vouch src/thread.c \
-	'		announce = true;
-	}' \
-	'		return 0;
-	}'
+	'		if (flipped)
+			return 0;
+		announce = true;' \
+	'		return 0;'
 mutate vouch src/thread.c \
-	'			tld__proc.announce = true;' \
-	'			;'
+	'tld__proc.announce = !flipped;' \
+	'tld__proc.announce = false;'
 mutate vouch src/thread.c \
-	'bool announce = tld__proc.announce ||' \
-	'bool announce = true ||'
-mutate strict src/thread.c \
-	'tld__proc.announce || tld__proc.strict || !tld__proc.uptr_checked' \
-	'tld__proc.announce || (!tld__proc.strict && !tld__proc.uptr_checked)'
+	'return t != &tld_self || tld__proc.strict' \
+	'return tld__proc.strict'
+mutate vouch src/thread.c \
+	'bool announce = tld_entry_announced(t), flipped;' \
+	'bool announce = true, flipped;'
 mutate vouch bpf/tld_guard.bpf.c \
 	'	data->unused = cookie ^ TLD_COOKIE_VOUCHED;' \
 	''
+mutate strict src/thread.c \
+	'tld__proc.strict || !tld__proc.uptr_checked' \
+	'(!tld__proc.strict && !tld__proc.uptr_checked)'
 mutate fini src/proc.c \
 	'tld__store_page_empty(t->page);' \
 	'munmap(t->page, TLD_PAGE_SIZE);'

@@ -60,7 +60,7 @@ done
 [ -n "${PLAIN_ONLY:-}" ] && VALGRIND_TESTS=
 # Again in the compact layout, those that fit it: not the tests that need
 # more than 64 data bytes per thread, or a page of each thread's own.
-COMPACT_TESTS=${COMPACT_TESTS-basic fork stale_tid security strict exec recover fini callback keys}
+COMPACT_TESTS=${COMPACT_TESTS-basic fork stale_tid security strict exec recover fini callback keys vouch}
 for t in $([ -n "${PLAIN_ONLY:-}" ] || echo $COMPACT_TESTS); do
 	[ -z "${TESTS:-}" ] || echo " $TESTS " | grep -q " $t " || continue
 	[ -x "$O/test/$t" ] && run "compact/$t" env TLD_COMPACT=64 "$O/test/$t"

@@ -1,27 +1,39 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * One vouch per registration (TLD_COOKIE_VOUCHED): a thread commits
- * without announcing, and announces only where the commit did not flip its
- * cookie. Probes on libtld's tld__vouch() count the calls (test/bpf/vouch.bpf.c);
- * threads register one at a time, and BPF must read each one's value
- * through tld.bpf.h, which reads only vouched entries.
+ * One vouch per registration (TLD_COOKIE_VOUCHED): a thread commits its
+ * own entry without announcing, and announces only where the commit did
+ * not flip its cookie. Probes on libtld's tld__vouch() count the calls and
+ * play the guard's adversaries (test/bpf/vouch.bpf.c); threads register
+ * one at a time, and BPF must read each one's value through tld.bpf.h,
+ * which reads only vouched entries.
  *
  * 1. The main thread announces: its update is read back once (the __uptr
  *    check). Then 8 threads announce exactly as often as a commit went
- *    unflipped (a real sweep that beat it: rare, and then announced).
+ *    unflipped (a sweep from the guard's retry queue beat it: rare).
  * 2. A sweep that beats the commit, forced: the probe deletes the entry
- *    as COMMIT starts. The thread must announce and attach again, and be read.
- * 3. A guard that does not flip, played by undoing one flip: that thread
- *    is read (its entry stands), and the process announces from then on.
+ *    as COMMIT starts. The thread announces, attaches again, and is read.
+ * 3. A plant that beats the commit, forced: the probe signals the thread
+ *    as COMMIT starts, and its handler attaches pages without the cookie.
+ *    The thread announces, attaches its own again, and is read; the next
+ *    thread does not announce.
+ * 4. tld_refresh() announces the other thread's entry (that thread runs
+ *    meanwhile, and may be swept), not the caller's.
+ * 5. A guard that does not flip, played by undoing flips: the thread
+ *    commits twice, the second time announced, and is read; the process
+ *    announces from then on, while the flips stay undone.
+ * 6. The guard flips again: the next thread announces once more, its
+ *    commit flips, and the thread after it does not announce.
  *
- * Checked to fail (make mutate): a fallback that gives up instead of
- * attaching again (2: BPF reads nothing); one that does not switch the
- * process to announcing (3: the later threads do not announce); libtld
- * announcing always (1).
+ * Checked to fail (make mutate): a retry that gives up (2, 3: BPF reads
+ * nothing); one that does not switch the process to announcing (5);
+ * tld_refresh() not announcing (4); libtld announcing always (1); a guard
+ * that does not flip (1).
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,6 +50,49 @@ TLD_DEFINE_KEY(static_key, "test.static", sizeof(__u64));
 
 static struct reader_bpf *reader;
 static struct vouch_bpf *probes;
+static int map_fd;
+static struct tld_map_value plant;
+
+/* SIGUSR1: attach pages of this process's, without its cookie, to the calling thread. */
+static void plant_handler(int sig)
+{
+	int pidfd = th_thread_pidfd(gettid());
+
+	(void)sig;
+	if (pidfd < 0 || bpf_map_update_elem(map_fd, &pidfd, &plant, 0))
+		th_fatal("plant: %s", strerror(errno));
+	close(pidfd);
+}
+
+static void plant_prepare(const struct th_map *map)
+{
+	char *pages = mmap(NULL, 2 * TLD_PAGE_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	if (pages == MAP_FAILED)
+		th_fatal("mmap: %s", strerror(errno));
+	plant.data = (struct tld_data_u *)pages;
+	plant.meta = (struct tld_meta_u *)(pages + TLD_PAGE_SIZE);
+	plant.start = TLD_DATA_HDR;
+	map_fd = bpf_obj_get(map->path);
+	if (map_fd < 0 || signal(TH_PLANT_SIGNAL, plant_handler) == SIG_ERR)
+		th_fatal("open %s: %s", map->path, strerror(errno));
+}
+
+/* A thread that registers and waits, to be attached again by another. */
+static int hold_fds[2];
+
+static void *held(void *arg)
+{
+	char c;
+
+	(void)arg;
+	if (!tld_get_data(static_key))
+		th_fatal("the held thread has no data");
+	if (read(hold_fds[0], &c, 1) < 0)
+		th_fatal("read: %s", strerror(errno));
+	return NULL;
+}
 
 /* Register a thread, store @value, and check BPF reads it. */
 static void *registered(void *arg)
@@ -89,56 +144,93 @@ static void probes_attach(void)
 		th_fatal("uprobes on %s:tld__vouch: %s", info.dli_fname, strerror(errno));
 }
 
+static struct th_vouch_counts counts_was;
+
+/* The counts since the last call. */
+static struct th_vouch_counts counts_delta(void)
+{
+	struct th_vouch_counts now = probes->bss->counts, d;
+
+	d.announced = now.announced - counts_was.announced;
+	d.committed = now.committed - counts_was.committed;
+	d.flipped = now.flipped - counts_was.flipped;
+	d.swept = now.swept - counts_was.swept;
+	d.unflipped = now.unflipped - counts_was.unflipped;
+	d.signalled = now.signalled - counts_was.signalled;
+	counts_was = now;
+	return d;
+}
+
+#define CHECK_CALLS(d, ann, com, what)							\
+	TH_CHECK((d).announced == (ann) && (d).committed == (com),				\
+		 "%s: %llu announcements and %llu commits, not %d and %d", what,		\
+		 (unsigned long long)(d).announced, (unsigned long long)(d).committed,	\
+		 ann, com)
+
 int main(void)
 {
-	struct th_vouch_counts c, was;
+	struct th_vouch_counts d;
 	struct th_map map;
+	pthread_t t;
 	int i;
 
 	th_map_create(&map, NULL);
 	reader = th_reader_load();
 	probes_attach();
-	c = probes->bss->counts;
+	plant_prepare(&map);
+	counts_delta();
 
 	registered((void *)1L);
-	was = c;
-	c = probes->bss->counts;
-	TH_CHECK(c.announced - was.announced == 1 && c.committed - was.committed == 1,
-		 "the main thread announced %llu and committed %llu times, not once each",
-		 c.announced - was.announced, c.committed - was.committed);
+	d = counts_delta();
+	CHECK_CALLS(d, 1, 1, "the main thread");
 
 	for (i = 0; i < NTHREADS; i++)
 		thread_run(100 + i);
-	was = c;
-	c = probes->bss->counts;
+	d = counts_delta();
 	printf("%d threads: %llu commits, %llu flipped, %llu announced\n", NTHREADS,
-	       c.committed - was.committed, c.flipped - was.flipped, c.announced - was.announced);
-	TH_CHECK(c.announced - was.announced == (c.committed - was.committed) - (c.flipped - was.flipped),
-		 "%llu announcements for %llu unflipped commits",
-		 c.announced - was.announced, (c.committed - was.committed) - (c.flipped - was.flipped));
-	TH_CHECK(c.flipped - was.flipped == NTHREADS, "%llu of %d threads' commits flipped",
-		 c.flipped - was.flipped, NTHREADS);
+	       (unsigned long long)d.committed, (unsigned long long)d.flipped,
+	       (unsigned long long)d.announced);
+	TH_CHECK(d.announced == d.committed - d.flipped,
+		 "%llu announcements for %llu unflipped commits", (unsigned long long)d.announced,
+		 (unsigned long long)(d.committed - d.flipped));
+	TH_CHECK(d.flipped == NTHREADS, "%llu of %d threads' commits flipped",
+		 (unsigned long long)d.flipped, NTHREADS);
 
 	probes->bss->sweep_next = 1;
 	thread_run(200);
-	was = c;
-	c = probes->bss->counts;
-	TH_CHECK(c.swept - was.swept == 1, "the probe swept %llu entries", c.swept - was.swept);
-	TH_CHECK(c.announced - was.announced == 1 && c.committed - was.committed == 2,
-		 "a swept thread announced %llu times and committed %llu, not 1 and 2",
-		 c.announced - was.announced, c.committed - was.committed);
+	d = counts_delta();
+	TH_CHECK(d.swept == 1, "the probe swept %llu entries", (unsigned long long)d.swept);
+	CHECK_CALLS(d, 1, 2, "a thread swept before its commit");
 
-	probes->bss->unflip_next = 1;
+	probes->bss->plant_next = 1;
 	thread_run(300);
-	for (i = 0; i < 3; i++)
+	thread_run(301);
+	d = counts_delta();
+	TH_CHECK(d.signalled == 1, "the probe signalled %llu plants", (unsigned long long)d.signalled);
+	CHECK_CALLS(d, 1, 3, "a thread planted on before its commit, then another");
+
+	if (pipe(hold_fds) || pthread_create(&t, NULL, held, NULL))
+		th_fatal("pipe or thread: %s", strerror(errno));
+	while (counts_delta().committed == 0)
+		usleep(1000);
+	TH_CHECK(tld_refresh() == 2, "tld_refresh() did not attach both threads");
+	d = counts_delta();
+	CHECK_CALLS(d, 1, 2, "tld_refresh() of the main thread and another");
+	close(hold_fds[1]);
+	pthread_join(t, NULL);
+	counts_delta();
+
+	probes->bss->unflip_next = 5;
+	for (i = 0; i < 4; i++)
 		thread_run(400 + i);
-	was = c;
-	c = probes->bss->counts;
-	TH_CHECK(c.unflipped - was.unflipped == 1, "the probe undid %llu flips",
-		 c.unflipped - was.unflipped);
-	TH_CHECK(c.announced - was.announced == 3 && c.committed - was.committed == 4,
-		 "after a commit left unflipped, 3 threads announced %llu times (commits %llu of 4)",
-		 c.announced - was.announced, c.committed - was.committed);
+	d = counts_delta();
+	TH_CHECK(d.unflipped == 5, "the probe undid %llu flips", (unsigned long long)d.unflipped);
+	CHECK_CALLS(d, 4, 5, "4 threads under a guard that does not flip");
+
+	thread_run(500);
+	thread_run(501);
+	d = counts_delta();
+	CHECK_CALLS(d, 1, 2, "2 threads once the guard flips again");
 
 	vouch_bpf__destroy(probes);
 	th_reader_destroy(reader);

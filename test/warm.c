@@ -11,18 +11,23 @@
  * and its exit populates the next 16: the store then holds the meta page,
  * the main thread's page and exactly those 16 (its mapping's Rss in
  * /proc/self/smaps). At the end it holds at most as many; after
- * tld_fini(), nothing.
+ * tld_fini(), nothing, even once two threads registered before it have
+ * exited since (an exit then populates nothing).
  *
  * Under ASan the count is printed, not checked: its shadow memory faults.
  *
  * Checked to fail (make mutate): with nothing populated ahead, every
  * thread faults; with nothing populated at exit, the store holds 2 pages
- * after the 16th thread.
+ * after the 16th thread. With exits populating after tld_fini(), as the
+ * first version did (found by review), it holds 16 pages at the end; the
+ * store now checks twice (before it populates, and after, for a
+ * tld_fini() meanwhile), so no single mutation brings that back.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -62,12 +67,27 @@ static void *first_use(void *arg)
 	return NULL;
 }
 
+static int hold_fds[2];
+
+/* Register, then wait until the pipe closes. */
+static void *held(void *arg)
+{
+	char c;
+
+	if (!tld_get_data(static_key))
+		th_fatal("a held thread has no data");
+	if (write(hold_fds[1], "r", 1) != 1 || read(*(int *)arg, &c, 1) < 0)
+		th_fatal("pipe: %m");
+	return NULL;
+}
+
 int main(void)
 {
 	long faults[NTHREADS], rss;
-	int i, faulted = 0;
+	int i, faulted = 0, release[2];
 	struct th_map map;
-	pthread_t t;
+	pthread_t t, h[2];
+	char c;
 
 	th_map_create(&map, NULL);
 	if (!tld_get_data(static_key))
@@ -92,8 +112,17 @@ int main(void)
 	rss = th_store_kb("Rss");
 	TH_CHECK(rss <= (2 + WARM_PAGES) * TLD_PAGE_SIZE / 1024,
 		 "the store holds %ld kB, over 2 pages and %d populated ahead", rss, WARM_PAGES);
+	if (pipe(hold_fds) || pipe(release))
+		th_fatal("pipe: %m");
+	for (i = 0; i < 2; i++)
+		if (pthread_create(&h[i], NULL, held, &release[0]) || read(hold_fds[0], &c, 1) != 1)
+			th_fatal("held thread: %m");
 	tld_fini();
-	TH_CHECK(th_store_kb("Rss") == 0, "the store holds %ld kB after tld_fini()",
+	close(release[1]);
+	for (i = 0; i < 2; i++)
+		pthread_join(h[i], NULL);
+	TH_CHECK(th_store_kb("Rss") == 0,
+		 "the store holds %ld kB after tld_fini() and two threads' exits",
 		 th_store_kb("Rss"));
 	th_map_remove(&map);
 	th_done();

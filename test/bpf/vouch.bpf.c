@@ -2,8 +2,10 @@
 /*
  * test/vouch's probes on libtld's tld__vouch(op, cookie, tid): they count
  * the test process's announcements and commits, and, on request, play a
- * guard sweep that beats the commit (the entry deleted as COMMIT starts)
- * or a guard from before TLD_COOKIE_VOUCHED (the flip undone after it).
+ * guard sweep that beats the commit (the entry deleted as COMMIT starts),
+ * a plant that beats it (SIGUSR1 to the thread, whose handler plants, as
+ * COMMIT starts), or a guard from before TLD_COOKIE_VOUCHED (the flip
+ * undone after it).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -15,6 +17,7 @@
 struct th_vouch_counts counts;
 __s32 tgid;
 __u32 sweep_next;	/* commits to beat with a delete */
+__u32 plant_next;	/* commits to beat with a plant */
 __u32 unflip_next;	/* commits whose flip to undo */
 /* The last call's: the test registers one thread at a time. */
 static __u32 last_op;
@@ -37,6 +40,10 @@ int BPF_UPROBE(th_vouch_enter, int op, __u64 cookie)
 	if (sweep_next && !bpf_task_storage_delete(&tld_data_map, task)) {
 		sweep_next--;
 		__sync_fetch_and_add(&counts.swept, 1);
+	}
+	if (plant_next && !bpf_send_signal_thread(TH_PLANT_SIGNAL)) {
+		plant_next--;
+		__sync_fetch_and_add(&counts.signalled, 1);
 	}
 	return 0;
 }
