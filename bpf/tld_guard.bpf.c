@@ -53,12 +53,24 @@ static bool privileged(struct task_struct *t)
 	       caps & (1ull << CAP_SYS_ADMIN | 1ull << CAP_BPF);
 }
 
+/*
+ * Record @target's entry as vouched if its page carries @cookie. The commit
+ * announces the cookie itself first: a thread commits without announcing
+ * (tld/abi.h), and this program may be preempted, and the task swept at
+ * its switch-in, between its lookup and its verdict; the sweep then keeps
+ * the entry as announced (kept()) instead of deleting what is vouched a
+ * moment later. A pending cookie left by a commit that found no entry
+ * keeps nothing: only a page carrying the secret cookie matches it.
+ */
 static void commit(struct task_struct *target, struct tld_verdict *g, __u64 cookie,
 		   __u32 voucher, struct tld_guard_state *s)
 {
-	struct tld_map_value *v = bpf_task_storage_get(&tld_data_map, target, 0, 0);
+	struct tld_map_value *v;
 	struct tld_data_u *data;
 
+	g->pending = cookie;
+	barrier();
+	v = bpf_task_storage_get(&tld_data_map, target, 0, 0);
 	/* Every guard sees every vouch: no entry here, not this map's. */
 	if (!v)
 		return;
@@ -310,9 +322,16 @@ static void retry(struct tld_guard_state *s)
 	}
 }
 
-static void guard_run(struct task_struct *p)
+/* task_struct.on_rq is an int before 7.0 and a u8 since: CO-RE sizes an unsigned load. */
+struct task_struct___on_rq {
+	unsigned int on_rq;
+} __attribute__((preserve_access_index));
+
+/* Retry the queue, then sweep @p, unless @waking and @p is still on a runqueue. */
+static void guard_run(struct task_struct *p, bool waking)
 {
 	struct tld_guard_state *s;
+	bool sweep_p;
 
 	if (!retry_queued && !p->bpf_storage)
 		return;
@@ -321,21 +340,33 @@ static void guard_run(struct task_struct *p)
 		return;
 	if (retry_queued)
 		retry(s);
-	if (sweep(p, s) == -EBUSY)
+	sweep_p = !waking || !((struct task_struct___on_rq *)p)->on_rq;
+	if (sweep_p && sweep(p, s) == -EBUSY)
 		queue_retry(p, s);
 }
 
+/*
+ * A task still on its runqueue was never dequeued: this wakeup enqueues
+ * nothing, and the task may be running on its CPU meanwhile, its state set
+ * on the way to a sleep it will not take (a lock granted while it spun).
+ * A thread vouches for its own entry without announcing it (tld/abi.h), so
+ * its commit could land between this sweep's check and its delete, and the
+ * vouched entry go. Such a task is swept at its next switch-in instead,
+ * before it runs; a dequeued one runs only once this wakeup has enqueued
+ * it, after this program. x86-64 loads are not reordered, so on_rq is read
+ * after try_to_wake_up() read the state, as its smp_rmb() wants.
+ */
 SEC("tp_btf/sched_waking")
 int BPF_PROG(tld_guard_waking, struct task_struct *p)
 {
-	guard_run(p);
+	guard_run(p, true);
 	return 0;
 }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(tld_guard_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	guard_run(next);
+	guard_run(next, false);
 	return 0;
 }
 

@@ -515,9 +515,9 @@ int tld__store_page_leave(struct tld_data_u *page)
  * populate and touch the next ones for later threads. The slots are taken
  * under the lock, filled without it, so that no other thread waits behind
  * the pages' first touches, and given back populated, or emptied if
- * tld_fini() came meanwhile; one thread fills at a time. They run from the first free slot, where
- * takes look first: from the exiting thread's, each batch would start
- * after the last one, up to the store's end.
+ * tld_fini() came meanwhile; one thread fills at a time. They run from the
+ * first free slot, where takes look first: from the exiting thread's, each
+ * batch would start after the last one, up to the store's end.
  */
 void tld__store_warm_refill(void)
 {
@@ -628,7 +628,8 @@ void tld__store_fork_child(void)
 	tld_store_fd = fd;
 	memset(tld_used, 0, sizeof(tld_used));
 	memset(tld_warm, 0, sizeof(tld_warm));
-	tld_nused = tld_nwarm = 0;
+	/* A fill of the parent's has no thread here to finish it. */
+	tld_nused = tld_nwarm = tld_nfilling = 0;
 	mapped = tld_fork_remap(fd);
 	/* Through the mapping, which refuses huge pages; a write() would not. */
 	if (off > 0)

@@ -116,12 +116,13 @@ static int tld_entry_has(struct tld_thread *t)
 
 /*
  * Whether to announce @t's entry before its update. The announcement keeps
- * the guard's sweep off the entry until the commit, which only a sweep of
- * the task in between needs: it runs at the task's wakeup and switch-in,
- * and from the guard's retry queue. So the calling thread, which neither
- * sleeps nor is switched in while it registers, leaves it out, and learns
- * from the guard's flip of its cookie (TLD_COOKIE_VOUCHED) whether the
- * commit found its entry. Announced: another thread's entry (tld_refresh(),
+ * the guard's sweep off the entry until the commit. The sweep runs at a
+ * wakeup that enqueues the task, at its switch-in (both before it runs
+ * again), and from the guard's retry queue; the commit announces itself
+ * before it looks the entry up. So the calling thread leaves the
+ * announcement out: a sweep in between removes its entry before the
+ * commit, never after, and the guard's flip of its cookie
+ * (TLD_COOKIE_VOUCHED) says whether the commit found it. Announced: another thread's entry (tld_refresh(),
  * whose thread runs meanwhile); strict mode, where the thread sleeps until
  * tldd has updated; the process's first update, which is read back
  * (tld__map_attach()'s __uptr check); and every update once a guard has
