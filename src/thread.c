@@ -117,16 +117,17 @@ static int tld_entry_has(struct tld_thread *t)
 /*
  * Whether to announce @t's entry before its update. The announcement keeps
  * the guard's sweep off the entry until the commit. The sweep runs at a
- * wakeup that enqueues the task, at its switch-in (both before it runs
- * again), and from the guard's retry queue; the commit announces itself
- * before it looks the entry up. So the calling thread leaves the
- * announcement out: a sweep in between removes its entry before the
- * commit, never after, and the guard's flip of its cookie
- * (TLD_COOKIE_VOUCHED) says whether the commit found it. Announced: another thread's entry (tld_refresh(),
- * whose thread runs meanwhile); strict mode, where the thread sleeps until
- * tldd has updated; the process's first update, which is read back
- * (tld__map_attach()'s __uptr check); and every update once a guard has
- * not flipped an announced commit (there is none, or it is older).
+ * wakeup that enqueues the task and at its switch-in, both before it runs
+ * again, and the commit announces itself before it looks the entry up; so
+ * a sweep of the calling thread's own removes its entry before the commit,
+ * never after, and the guard's flip of the cookie (TLD_COOKIE_VOUCHED) says
+ * whether the commit found it. (The guard's retry queue sweeps from any
+ * CPU, but only tasks planted on before: docs/security.md.) Announced:
+ * another thread's entry (tld_refresh(), whose thread runs meanwhile);
+ * strict mode, where the thread sleeps until tldd has updated; the
+ * process's first update, which is read back (tld__map_attach()'s __uptr
+ * check); and every update once a guard has not flipped an announced
+ * commit (there is none, or it is older).
  */
 static bool tld_entry_announced(const struct tld_thread *t)
 {
@@ -136,8 +137,8 @@ static bool tld_entry_announced(const struct tld_thread *t)
 
 /*
  * Attach @value, whose page carries @cookie, as @t's entry, and vouch for
- * it. An unannounced commit that did not flip the cookie (a sweep of the
- * retry queue, or a plant, came in between; or the guard does not flip)
+ * it. An unannounced commit that did not flip the cookie (a sweep or a
+ * plant came in between, or the guard does not flip)
  * is made again, announced; whether that one flips says whether the guard
  * does.
  */
