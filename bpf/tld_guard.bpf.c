@@ -55,28 +55,31 @@ static bool privileged(struct task_struct *t)
 
 /*
  * Record @target's entry as vouched if its page carries @cookie. The commit
- * announces the cookie itself first: a thread commits without announcing
- * (tld/abi.h), and this program may be preempted, and the task swept at
- * its switch-in, between its lookup and its verdict; the sweep then keeps
- * the entry as announced (kept()) instead of deleting what is vouched a
- * moment later. A pending cookie left by a commit that found no entry
- * keeps nothing: only a page carrying the secret cookie matches it.
+ * announces the cookie itself before its final lookup: a thread commits
+ * without announcing (tld/abi.h), and on 7.x this program may be preempted
+ * and the task swept at its switch-in meanwhile; the sweep then keeps the
+ * entry as announced (kept()) instead of deleting what is vouched a moment
+ * later. The announcement is taken back if the commit fails, so that no
+ * pending cookie outlives it: a plant carrying it would be kept, and its
+ * sweeping, or not, would tell a guesser the secret.
  */
 static void commit(struct task_struct *target, struct tld_verdict *g, __u64 cookie,
 		   __u32 voucher, struct tld_guard_state *s)
 {
-	struct tld_map_value *v;
+	struct tld_map_value *v = bpf_task_storage_get(&tld_data_map, target, 0, 0);
 	struct tld_data_u *data;
 
-	g->pending = cookie;
-	barrier();
-	v = bpf_task_storage_get(&tld_data_map, target, 0, 0);
 	/* Every guard sees every vouch: no entry here, not this map's. */
 	if (!v)
 		return;
-	data = v->data;
+	g->pending = cookie;
+	barrier();
+	v = bpf_task_storage_get(&tld_data_map, target, 0, 0);
+	data = v ? v->data : NULL;
 	if (!data || data->unused != cookie) {
-		__sync_fetch_and_add(&s->mismatched, 1);
+		__sync_val_compare_and_swap(&g->pending, cookie, 0);
+		if (v)
+			__sync_fetch_and_add(&s->mismatched, 1);
 		return;
 	}
 	g->data = (__u64)data;
@@ -327,6 +330,28 @@ struct task_struct___on_rq {
 	unsigned int on_rq;
 } __attribute__((preserve_access_index));
 
+/* Since 6.12 a fair task may stay queued while it sleeps (a delayed dequeue). */
+struct sched_entity___delayed {
+	unsigned char sched_delayed;
+} __attribute__((preserve_access_index));
+
+struct task_struct___delayed {
+	struct sched_entity___delayed se;
+} __attribute__((preserve_access_index));
+
+/*
+ * Whether a wakeup of @p enqueues it before it runs again: it was dequeued,
+ * or its dequeue was delayed (it sleeps, queued, and is never picked).
+ */
+static bool wakeup_enqueues(struct task_struct *p)
+{
+	struct task_struct___delayed *d = (void *)p;
+
+	if (!((struct task_struct___on_rq *)p)->on_rq)
+		return true;
+	return bpf_core_field_exists(d->se.sched_delayed) && d->se.sched_delayed;
+}
+
 /* Retry the queue, then sweep @p, unless @waking and @p is still on a runqueue. */
 static void guard_run(struct task_struct *p, bool waking)
 {
@@ -340,15 +365,16 @@ static void guard_run(struct task_struct *p, bool waking)
 		return;
 	if (retry_queued)
 		retry(s);
-	sweep_p = !waking || !((struct task_struct___on_rq *)p)->on_rq;
+	sweep_p = !waking || wakeup_enqueues(p);
 	if (sweep_p && sweep(p, s) == -EBUSY)
 		queue_retry(p, s);
 }
 
 /*
- * A task still on its runqueue was never dequeued: this wakeup enqueues
- * nothing, and the task may be running on its CPU meanwhile, its state set
- * on the way to a sleep it will not take (a lock granted while it spun).
+ * A task still on its runqueue, not delayed, never went to sleep: this
+ * wakeup enqueues nothing, and the task may be running on its CPU
+ * meanwhile, its state set on the way to a sleep it will not take (a lock
+ * granted while it spun).
  * A thread vouches for its own entry without announcing it (tld/abi.h), so
  * its commit could land between this sweep's check and its delete, and the
  * vouched entry go. Such a task is swept at its next switch-in instead,

@@ -121,8 +121,8 @@ static int tld_entry_has(struct tld_thread *t)
  * again, and the commit announces itself before it looks the entry up; so
  * a sweep of the calling thread's own removes its entry before the commit,
  * never after, and the guard's flip of the cookie (TLD_COOKIE_VOUCHED) says
- * whether the commit found it. (The guard's retry queue sweeps from any
- * CPU, but only tasks planted on before: docs/security.md.) Announced:
+ * whether the commit found it. (Before 7.0 the guard's retry queue sweeps
+ * from any CPU, a window one commit long: docs/security.md.) Announced:
  * another thread's entry (tld_refresh(), whose thread runs meanwhile);
  * strict mode, where the thread sleeps until tldd has updated; the
  * process's first update, which is read back (tld__map_attach()'s __uptr
