@@ -149,12 +149,12 @@ $(O)/test/compat_scx.bpf.o: test/bpf/compat.bpf.c test/bpf/shim/scx_tld.bpf.h $(
 $(O)/test/%.skel.h: $(O)/test/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@
 
-$(O)/test/harness.o $(O)/test/harness_agent.o: $(O)/test/%.o: test/%.c test/harness.h $(TEST_BPF) | $(O)/test
+$(O)/test/harness.o $(O)/test/harness_agent.o $(O)/test/harness_held.o: $(O)/test/%.o: test/%.c test/harness.h $(TEST_BPF) | $(O)/test
 	$(CC) $(BASE_CFLAGS) -I$(O)/test -c $< -o $@
 
-# An archive: a test links harness_agent.o, and libtld's agent API, only
-# if it uses them.
-$(O)/test/harness.a: $(O)/test/harness.o $(O)/test/harness_agent.o
+# An archive: a test links harness_agent.o and harness_held.o, and the
+# libtld calls they make, only if it uses them.
+$(O)/test/harness.a: $(O)/test/harness.o $(O)/test/harness_agent.o $(O)/test/harness_held.o
 	rm -f $@
 	$(AR) rcs $@ $^
 

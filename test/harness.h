@@ -141,6 +141,16 @@ bool th_child_in_cgroup(struct th_child *c, const char *cg);
 /* Let it exit; true if it exited cleanly. */
 bool th_child_end(struct th_child *c);
 
+/* A thread of this process that registered and waits until th_held_end(). */
+struct th_held {
+	pthread_t thread;
+	int ready[2], release[2];
+};
+/* Start it; returns once it registered (tld_thread_init()). */
+void th_held_start(struct th_held *h);
+/* Let it exit, and join it. */
+void th_held_end(struct th_held *h);
+
 /* Collect libtld's messages instead of printing them. */
 void th_capture(void);
 /* Whether a collected message contains @needle; clears them. */

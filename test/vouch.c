@@ -83,20 +83,6 @@ static void plant_prepare(const struct th_map *map)
 		th_fatal("open %s: %s", map->path, strerror(errno));
 }
 
-/* A thread that registers and waits, to be attached again by another. */
-static int hold_fds[2];
-
-static void *held(void *arg)
-{
-	char c;
-
-	(void)arg;
-	if (!tld_get_data(static_key))
-		th_fatal("the held thread has no data");
-	if (read(hold_fds[0], &c, 1) < 0)
-		th_fatal("read: %s", strerror(errno));
-	return NULL;
-}
 
 /* Register a thread, store @value, and check BPF reads it. */
 static void *registered(void *arg)
@@ -175,8 +161,8 @@ int main(void)
 {
 	struct tld_guard_state st;
 	struct th_vouch_counts d;
+	struct th_held held;
 	struct th_map map;
-	pthread_t t;
 	int i;
 
 	th_map_create(&map, NULL);
@@ -214,15 +200,12 @@ int main(void)
 	TH_CHECK(d.signalled == 1, "the probe signalled %llu plants", (unsigned long long)d.signalled);
 	CHECK_CALLS(d, 1, 3, "a thread planted on before its commit, then another");
 
-	if (pipe(hold_fds) || pthread_create(&t, NULL, held, NULL))
-		th_fatal("pipe or thread: %s", strerror(errno));
-	while (counts_delta().committed == 0)
-		usleep(1000);
+	th_held_start(&held);
+	counts_delta();
 	TH_CHECK(tld_refresh() == 2, "tld_refresh() did not attach both threads");
 	d = counts_delta();
 	CHECK_CALLS(d, 1, 2, "tld_refresh() of the main thread and another");
-	close(hold_fds[1]);
-	pthread_join(t, NULL);
+	th_held_end(&held);
 	counts_delta();
 
 	probes->bss->unflip_next = 5;

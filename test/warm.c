@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include "harness.h"
 
@@ -67,27 +66,13 @@ static void *first_use(void *arg)
 	return NULL;
 }
 
-static int hold_fds[2];
-
-/* Register, then wait until the pipe closes. */
-static void *held(void *arg)
-{
-	char c;
-
-	if (!tld_get_data(static_key))
-		th_fatal("a held thread has no data");
-	if (write(hold_fds[1], "r", 1) != 1 || read(*(int *)arg, &c, 1) < 0)
-		th_fatal("pipe: %m");
-	return NULL;
-}
-
 int main(void)
 {
 	long faults[NTHREADS], rss;
-	int i, faulted = 0, release[2];
+	int i, faulted = 0;
+	struct th_held held[2];
 	struct th_map map;
-	pthread_t t, h[2];
-	char c;
+	pthread_t t;
 
 	th_map_create(&map, NULL);
 	if (!tld_get_data(static_key))
@@ -112,15 +97,11 @@ int main(void)
 	rss = th_store_kb("Rss");
 	TH_CHECK(rss <= (2 + WARM_PAGES) * TLD_PAGE_SIZE / 1024,
 		 "the store holds %ld kB, over 2 pages and %d populated ahead", rss, WARM_PAGES);
-	if (pipe(hold_fds) || pipe(release))
-		th_fatal("pipe: %m");
 	for (i = 0; i < 2; i++)
-		if (pthread_create(&h[i], NULL, held, &release[0]) || read(hold_fds[0], &c, 1) != 1)
-			th_fatal("held thread: %m");
+		th_held_start(&held[i]);
 	tld_fini();
-	close(release[1]);
 	for (i = 0; i < 2; i++)
-		pthread_join(h[i], NULL);
+		th_held_end(&held[i]);
 	TH_CHECK(th_store_kb("Rss") == 0,
 		 "the store holds %ld kB after tld_fini() and two threads' exits",
 		 th_store_kb("Rss"));
