@@ -522,6 +522,7 @@ int tld__store_page_leave(struct tld_data_u *page)
 void tld__store_warm_refill(void)
 {
 	int slot = -1, n = 0, err, i;
+	bool dead;
 
 	tld__lock();
 	if (!tld_nwarm && !tld_nfilling && tld_warm_wanted()) {
@@ -537,12 +538,13 @@ void tld__store_warm_refill(void)
 	err = tld_warm_populate(slot, n, true);
 	tld__lock();
 	tld_nfilling = 0;
+	dead = __atomic_load_n(&tld__proc.dead, __ATOMIC_RELAXED);
 	for (i = 0; i < n; i++) {
 		tld_slot_mark(slot + i, false);
-		if (__atomic_load_n(&tld__proc.dead, __ATOMIC_RELAXED))
+		if (dead)
 			tld__store_page_empty(tld_page(1 + slot + i));
 	}
-	if (!__atomic_load_n(&tld__proc.dead, __ATOMIC_RELAXED))
+	if (!dead)
 		tld_warm_mark(slot, n, err);
 	tld__unlock();
 }

@@ -138,9 +138,8 @@ static bool tld_entry_announced(const struct tld_thread *t)
 /*
  * Attach @value, whose page carries @cookie, as @t's entry, and vouch for
  * it. An unannounced commit that did not flip the cookie (a sweep or a
- * plant came in between, or the guard does not flip)
- * is made again, announced; whether that one flips says whether the guard
- * does.
+ * plant came in between, or the guard does not flip) is made again,
+ * announced; whether that one flips says whether the guard does.
  */
 static int tld_entry_vouched_set(struct tld_thread *t, int pidfd,
 				 const struct tld_map_value *value, __u64 cookie)
