@@ -23,6 +23,10 @@
  *    announces from then on, while the flips stay undone.
  * 6. The guard flips again: the next thread announces once more, its
  *    commit flips, and the thread after it does not announce.
+ * A commit that a sweep of the guard's own beat (the thread switched out
+ * between its update and its commit: not forced, rare, but seen in the 7.3
+ * VM) goes unflipped too; each part allows each such commit exactly one
+ * announced attempt more, counted from the flips, so the counts stay exact.
  * Throughout, the guard counts no vouched entry erased: none is lost to a
  * sweep that raced a commit (what the 7.3 VM suite once found, 1 or 2 in
  * 4,100 registrations; not forced here).
@@ -151,11 +155,24 @@ static struct th_vouch_counts counts_delta(void)
 	return d;
 }
 
-#define CHECK_CALLS(d, ann, com, what)							\
-	TH_CHECK((d).announced == (ann) && (d).committed == (com),				\
-		 "%s: %llu announcements and %llu commits, not %d and %d", what,		\
-		 (unsigned long long)(d).announced, (unsigned long long)(d).committed,	\
-		 ann, com)
+/*
+ * @d shows @ann announcements and @com commits, besides those the guard's
+ * own sweeps add: a sweep at the thread's switch-in between its update and
+ * its commit (not forced; seen in the 7.3 VM under TCG) leaves the commit
+ * unflipped, as the probes do, and costs one announced attempt more.
+ * @forced of the commits libtld saw unflipped were the probes' doing.
+ */
+static void check_calls(const struct th_vouch_counts *d, __u64 ann, __u64 com, __u64 forced,
+			const char *what)
+{
+	__u64 unflipped = d->committed - (d->flipped - d->unflipped), extra = unflipped - forced;
+
+	TH_CHECK(unflipped >= forced && d->announced == ann + extra && d->committed == com + extra,
+		 "%s: %llu announcements and %llu commits (%llu unflipped, %llu by the probes), not %llu and %llu more",
+		 what, (unsigned long long)d->announced, (unsigned long long)d->committed,
+		 (unsigned long long)unflipped, (unsigned long long)forced,
+		 (unsigned long long)ann, (unsigned long long)com);
+}
 
 int main(void)
 {
@@ -173,7 +190,7 @@ int main(void)
 
 	registered((void *)1L);
 	d = counts_delta();
-	CHECK_CALLS(d, 1, 1, "the main thread");
+	check_calls(&d, 1, 1, 0, "the main thread");
 
 	for (i = 0; i < NTHREADS; i++)
 		thread_run(100 + i);
@@ -190,21 +207,21 @@ int main(void)
 	probes->bss->sweep_next = 1;
 	thread_run(200);
 	d = counts_delta();
-	TH_CHECK(d.swept == 1, "the probe swept %llu entries", (unsigned long long)d.swept);
-	CHECK_CALLS(d, 1, 2, "a thread swept before its commit");
+	TH_CHECK(probes->bss->sweep_next == 0, "the probe saw no commit to sweep");
+	check_calls(&d, 1, 2, d.swept, "a thread swept before its commit");
 
 	probes->bss->plant_next = 1;
 	thread_run(300);
 	thread_run(301);
 	d = counts_delta();
 	TH_CHECK(d.signalled == 1, "the probe signalled %llu plants", (unsigned long long)d.signalled);
-	CHECK_CALLS(d, 1, 3, "a thread planted on before its commit, then another");
+	check_calls(&d, 1, 3, d.signalled, "a thread planted on before its commit, then another");
 
 	th_held_start(&held);
 	counts_delta();
 	TH_CHECK(tld_refresh() == 2, "tld_refresh() did not attach both threads");
 	d = counts_delta();
-	CHECK_CALLS(d, 1, 2, "tld_refresh() of the main thread and another");
+	check_calls(&d, 1, 2, 0, "tld_refresh() of the main thread and another");
 	th_held_end(&held);
 	counts_delta();
 
@@ -212,13 +229,18 @@ int main(void)
 	for (i = 0; i < 4; i++)
 		thread_run(400 + i);
 	d = counts_delta();
-	TH_CHECK(d.unflipped == 5, "the probe undid %llu flips", (unsigned long long)d.unflipped);
-	CHECK_CALLS(d, 4, 5, "4 threads under a guard that does not flip");
+	/* A commit a sweep beat has no flip to undo, and leaves one to spare. */
+	probes->bss->unflip_next = 0;
+	TH_CHECK(d.unflipped >= 4 && d.unflipped == d.flipped, "the probe undid %llu of %llu flips",
+		 (unsigned long long)d.unflipped, (unsigned long long)d.flipped);
+	TH_CHECK(d.announced == 4 && d.committed == 5,
+		 "4 threads under a guard that does not flip: %llu announcements and %llu commits, not 4 and 5",
+		 (unsigned long long)d.announced, (unsigned long long)d.committed);
 
 	thread_run(500);
 	thread_run(501);
 	d = counts_delta();
-	CHECK_CALLS(d, 1, 2, "2 threads once the guard flips again");
+	check_calls(&d, 1, 2, 0, "2 threads once the guard flips again");
 
 	th_guard_state(&map, &st);
 	TH_CHECK(!st.erased, "the guard counted %llu vouched entries erased",

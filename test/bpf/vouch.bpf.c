@@ -37,9 +37,11 @@ int BPF_UPROBE(th_vouch_enter, int op, __u64 cookie)
 	if (op != TLD_VOUCH_COMMIT)
 		return 0;
 	__sync_fetch_and_add(&counts.committed, 1);
-	if (sweep_next && !bpf_task_storage_delete(&tld_data_map, task)) {
+	/* Spent even if a sweep of the kernel's got there first: one commit each. */
+	if (sweep_next) {
 		sweep_next--;
-		__sync_fetch_and_add(&counts.swept, 1);
+		if (!bpf_task_storage_delete(&tld_data_map, task))
+			__sync_fetch_and_add(&counts.swept, 1);
 	}
 	if (plant_next && !bpf_send_signal_thread(TH_PLANT_SIGNAL)) {
 		plant_next--;
